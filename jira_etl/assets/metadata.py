@@ -1,0 +1,20 @@
+"""Metadata shared by the assets: column schema and small markdown tables."""
+
+from __future__ import annotations
+
+import dagster as dg
+import pandas as pd
+import pyarrow as pa
+
+from jira_etl.normalize import SCHEMA
+
+
+def column_schema(schema: pa.Schema = SCHEMA) -> dg.TableSchema:
+    return dg.TableSchema(columns=[dg.TableColumn(f.name, str(f.type)) for f in schema])
+
+
+def markdown(frame: pd.DataFrame, max_rows: int = 10) -> dg.MetadataValue:
+    if frame.empty:
+        return dg.MetadataValue.md("_no rows_")
+    shown = frame.head(max_rows).astype(str)
+    return dg.MetadataValue.md(shown.to_markdown(index=False))

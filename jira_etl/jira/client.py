@@ -1,0 +1,334 @@
+"""HTTP client for the Jira Cloud REST API: auth, bounded retries, typed errors.
+
+The token only ever lives in the `requests` auth object: it is never part of a URL,
+an exception message, a log line or `repr()`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import random
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import requests
+
+log = logging.getLogger(__name__)
+
+AUDIT_PATH = "/rest/api/3/auditing/record"
+PAGE_LIMIT = 1000
+
+
+# --- errors -------------------------------------------------------------------------
+
+
+class JiraError(Exception):
+    """Base of every failure talking to Jira; `str()` is meant for humans."""
+
+    status: int | None = None
+    remedy: str = ""
+
+    def __init__(self, message: str, status: int | None = None):
+        super().__init__(message)
+        self.status = status
+
+
+class BadRequestError(JiraError):
+    remedy = "This is a bug in the request (dates?): report it with the message."
+
+
+class AuthenticationError(JiraError):
+    remedy = "Check JIRA_EMAIL and JIRA_API_TOKEN (create a token at id.atlassian.com > Security > API tokens)."
+
+
+class PermissionDeniedError(JiraError):
+    """403: either the user lacks Administer Jira, or the audit log is off (Free plan)."""
+
+    def __init__(self, message: str, status: int | None = 403, reason: str = "permission"):
+        super().__init__(message, status)
+        self.reason = reason  # "permission" or "free_plan"
+        self.remedy = (
+            "The audit log needs a paid Jira plan: upgrade at least one Jira product on the site."
+            if reason == "free_plan"
+            else "Grant the user the 'Administer Jira' global permission (Settings > System > Global permissions)."
+        )
+
+
+class NotFoundError(JiraError):
+    remedy = "Check JIRA_SITE: the site name is the <name> in https://<name>.atlassian.net."
+
+
+class UnreachableError(JiraError):
+    remedy = "Check JIRA_SITE and the network (DNS, proxy, firewall)."
+
+
+class RetriesExhaustedError(JiraError):
+    remedy = "Jira kept failing transiently (rate limits or server errors); retry later."
+
+
+class UnexpectedResponseError(JiraError):
+    remedy = "Jira answered something that is not the documented JSON; check JIRA_SITE points at Jira Cloud."
+
+
+# --- retry policy -------------------------------------------------------------------
+
+
+@dataclass
+class RetryPolicy:
+    """Atlassian's suggested client: honour Retry-After, else double from ~5 s to 30 s, jitter."""
+
+    max_retries: int = 6
+    base_delay: float = 5.0
+    max_delay: float = 30.0
+    max_retry_after: float = 120.0
+    timeout: float = 30.0
+    connect_timeout: float = 5.0
+    sleep: Callable[[float], None] = time.sleep
+
+    def delay(self, attempt: int, retry_after: float | None) -> float:
+        if retry_after is not None:
+            return min(retry_after, self.max_retry_after)
+        return min(self.base_delay * 2**attempt, self.max_delay) * random.uniform(0.7, 1.3)
+
+
+@dataclass
+class ClientStats:
+    requests: int = 0
+    retries: int = 0
+    by_status: dict[str, int] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def count(self, outcome: str, retry: bool) -> None:
+        with self._lock:
+            self.requests += 1
+            self.retries += int(retry)
+            self.by_status[outcome] = self.by_status.get(outcome, 0) + 1
+
+
+def format_instant(value: dt.datetime) -> str:
+    """ISO 8601 with milliseconds and an explicit offset, as the API expects."""
+    if value.tzinfo is None:
+        raise ValueError("instants sent to Jira must be timezone-aware")
+    utc = value.astimezone(dt.timezone.utc)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}+0000"
+
+
+def _retry_after(resp: requests.Response) -> float | None:
+    raw = resp.headers.get("Retry-After")
+    if raw is None:
+        return None
+    try:
+        return max(0.0, float(raw))
+    except ValueError:
+        return None
+
+
+def _error_text(resp: requests.Response) -> str:
+    """The useful words of an error body (JSON message, ErrorCollection or plain text)."""
+    text = resp.text or ""
+    try:
+        body = resp.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        parts: list[str] = []
+        for key in ("message", "errorMessage"):
+            if isinstance(body.get(key), str):
+                parts.append(body[key])
+        msgs = body.get("errorMessages")
+        if isinstance(msgs, list):
+            parts.extend(str(m) for m in msgs)
+        errs = body.get("errors")
+        if isinstance(errs, dict):
+            parts.extend(f"{k}: {v}" for k, v in errs.items())
+        if parts:
+            return "; ".join(parts)[:300]
+    if "<html" in text[:500].lower():
+        return "(HTML page)"
+    return " ".join(text.split())[:300]
+
+
+# --- the client ---------------------------------------------------------------------
+
+
+class JiraClient:
+    """One Jira site. Thread-safe: each thread gets its own `requests.Session`."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        email: str | None = None,
+        api_token: str | None = None,
+        bearer_token: str | None = None,
+        retry: RetryPolicy | None = None,
+        gateway: bool = False,
+    ):
+        self.base_url = base_url.rstrip("/")
+        if bearer_token:
+            self._auth: Any = _BearerAuth(bearer_token)
+        elif email and api_token:
+            self._auth = (email, api_token)
+        else:
+            raise ValueError("JiraClient needs email+api_token or a bearer token")
+        self.retry = retry or RetryPolicy()
+        self.stats = ClientStats()
+        # Through api.atlassian.com a from/to without zone silently yields nothing;
+        # format_instant always adds one, the flag is kept for diagnostics.
+        self.gateway = gateway
+        self._local = threading.local()
+
+    def __repr__(self) -> str:  # never show credentials
+        return f"JiraClient({self.base_url!r})"
+
+    def _session(self) -> requests.Session:
+        s = getattr(self._local, "session", None)
+        if s is None:
+            s = requests.Session()
+            s.auth = self._auth
+            s.headers.update({"Accept": "application/json", "User-Agent": "jira-etl/0.1"})
+            self._local.session = s
+        return s
+
+    def get_json(self, path: str, params: Any = None) -> Any:
+        """GET with bounded retries on 429, 5xx, timeouts, dropped connections and bad JSON."""
+        url = self.base_url + path
+        policy = self.retry
+        last_problem = ""
+        for attempt in range(policy.max_retries + 1):
+            retry_after: float | None = None
+            try:
+                resp = self._session().get(url, params=params, timeout=(policy.connect_timeout, policy.timeout))
+            except requests.exceptions.ConnectionError as exc:
+                # A refused or unresolvable host will not heal by waiting: fail fast on
+                # the first attempt, retry only drops of an established exchange.
+                if attempt == 0 and _is_connect_failure(exc):
+                    self.stats.count("unreachable", False)
+                    raise UnreachableError(f"cannot connect to {self.base_url}: {_short(exc)}") from None
+                outcome, last_problem = "connection", f"connection dropped ({_short(exc)})"
+            except requests.exceptions.Timeout:
+                outcome, last_problem = "timeout", f"no answer within {policy.timeout:g} s"
+            except requests.exceptions.RequestException as exc:
+                outcome, last_problem = "error", _short(exc)
+            else:
+                status = resp.status_code
+                if status == 200:
+                    ctype = resp.headers.get("Content-Type", "")
+                    try:
+                        body = resp.json()
+                    except ValueError:
+                        body = None
+                    if body is not None and "html" not in ctype:
+                        self.stats.count("200", attempt > 0)
+                        return body
+                    outcome = "bad_body"
+                    last_problem = (
+                        "an HTML page instead of JSON (a login or proxy page?)"
+                        if "html" in ctype or "<html" in resp.text[:500].lower()
+                        else "truncated or invalid JSON"
+                    )
+                elif status == 429 or status >= 500:
+                    outcome = str(status)
+                    retry_after = _retry_after(resp)
+                    last_problem = f"HTTP {status} {_error_text(resp)}".strip()
+                else:
+                    self.stats.count(str(status), attempt > 0)
+                    raise _typed_error(resp, url)
+            self.stats.count(outcome, attempt > 0)
+            if attempt == policy.max_retries:
+                break
+            wait = policy.delay(attempt, retry_after)
+            log.info("Jira %s: %s; retry %d/%d in %.1f s", path, last_problem, attempt + 1, policy.max_retries, wait)
+            policy.sleep(wait)
+        raise RetriesExhaustedError(
+            f"GET {path} failed after {policy.max_retries + 1} attempts; last problem: {last_problem}"
+        )
+
+    # --- endpoints ------------------------------------------------------------------
+
+    def audit_page(self, frm: dt.datetime, to: dt.datetime, offset: int = 0, limit: int = PAGE_LIMIT) -> list[dict]:
+        body = self.get_json(
+            AUDIT_PATH,
+            {"from": format_instant(frm), "to": format_instant(to), "offset": offset, "limit": limit},
+        )
+        if not isinstance(body, dict) or not isinstance(body.get("records", []), list):
+            raise UnexpectedResponseError(f"{AUDIT_PATH} answered JSON without a 'records' list")
+        return [r for r in body.get("records") or [] if isinstance(r, dict)]
+
+    def myself(self) -> dict:
+        return self.get_json("/rest/api/3/myself")
+
+    def users_bulk(self, account_ids: list[str]) -> list[dict]:
+        """Resolve account ids to users, following the page size the server reports."""
+        found: list[dict] = []
+        for i in range(0, len(account_ids), 100):
+            chunk = account_ids[i : i + 100]
+            start = 0
+            while True:
+                params = [("accountId", a) for a in chunk] + [("startAt", start), ("maxResults", 100)]
+                page = self.get_json("/rest/api/3/user/bulk", params)
+                values = page.get("values") or []
+                found.extend(v for v in values if isinstance(v, dict))
+                if page.get("isLast", True) or not values:
+                    break
+                start += len(values)
+        return found
+
+
+class _BearerAuth(requests.auth.AuthBase):
+    def __init__(self, token: str):
+        self._token = token
+
+    def __call__(self, r):
+        r.headers["Authorization"] = f"Bearer {self._token}"
+        return r
+
+    def __repr__(self) -> str:
+        return "_BearerAuth(***)"
+
+
+def _is_connect_failure(exc: Exception) -> bool:
+    text = str(exc)
+    return any(s in text for s in ("Connection refused", "Name or service not known", "NameResolution",
+                                   "nodename nor servname", "No route to host", "Failed to resolve",
+                                   "Temporary failure in name resolution", "Network is unreachable"))
+
+
+def _short(exc: Exception) -> str:
+    # requests' messages embed the URL (never credentials: auth is in headers), trimmed.
+    return " ".join(str(exc).split())[:200]
+
+
+def _typed_error(resp: requests.Response, url: str) -> JiraError:
+    status = resp.status_code
+    detail = _error_text(resp)
+    if status == 400:
+        return BadRequestError(f"Jira rejected the request (400): {detail}", status)
+    if status == 401:
+        return AuthenticationError(
+            f"Jira refused the credentials (401): {detail or 'not authenticated'}. "
+            "The email or API token is wrong, or the token was revoked.",
+            status,
+        )
+    if status == 403:
+        lowered = detail.lower()
+        if "free" in lowered or "plan" in lowered or "not available" in lowered:
+            return PermissionDeniedError(
+                f"The audit log is not available on this site (403): {detail}. "
+                "Every Jira product on the site is on the Free plan.",
+                status,
+                reason="free_plan",
+            )
+        return PermissionDeniedError(
+            f"Access denied (403): {detail or 'forbidden'}. "
+            "The user needs the 'Administer Jira' global permission to read the audit log.",
+            status,
+            reason="permission",
+        )
+    if status == 404:
+        return NotFoundError(f"Not found (404) at {url.split('?')[0]}: is the site name right?", status)
+    return JiraError(f"Unexpected HTTP {status} from Jira: {detail}", status)

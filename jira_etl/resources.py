@@ -1,0 +1,78 @@
+"""Dagster resources: a Jira site per connector, and where the data lives."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import dagster as dg
+
+from jira_etl import settings
+from jira_etl.jira.client import JiraClient, RetryPolicy
+from jira_etl.storage.warehouse import Warehouse
+
+_embedded_lock = threading.Lock()
+_embedded: dict[str, object] = {}
+
+
+def embedded_simulator():
+    """The built-in simulator, started once per process on a free loopback port.
+
+    Used when a connector has no site configured, so a fresh clone (the UI, tests,
+    the demo) always has a Jira to talk to. Deterministic per seed, so every process
+    serves the same records.
+    """
+    from jira_etl.simulator.server import JiraSimulator
+
+    with _embedded_lock:
+        sim = _embedded.get("sim")
+        if sim is None:
+            sim = JiraSimulator()
+            sim.start()
+            _embedded["sim"] = sim
+        return sim
+
+
+class JiraResource(dg.ConfigurableResource):
+    """One Jira Cloud site. Secrets arrive through dg.EnvVar, so the UI and the run
+    config only ever show the variable's name."""
+
+    connector: str = "demo"
+    site: str | None = None
+    email: str | None = None
+    api_token: str | None = None
+    max_retries: int = 6
+    backoff_base_s: float = 5.0
+    backoff_max_s: float = 30.0
+    timeout_s: float = 30.0
+    slices: int = 1
+    concurrency: int = 1
+
+    def uses_simulator(self) -> bool:
+        return not self.site
+
+    def get_client(self) -> JiraClient:
+        policy = RetryPolicy(
+            max_retries=self.max_retries, base_delay=self.backoff_base_s,
+            max_delay=self.backoff_max_s, timeout=self.timeout_s,
+        )
+        if self.uses_simulator():
+            sim = embedded_simulator()
+            return JiraClient(sim.url, email=sim.email, api_token=sim.token, retry=policy)
+        base = settings.resolve_site(self.site or "")
+        email = settings.validate_email(self.email or "")
+        token = settings.validate_token(self.api_token or "")
+        return JiraClient(base, email=email, api_token=token, retry=policy)
+
+
+class StorageResource(dg.ConfigurableResource):
+    """Where Parquet and DuckDB live ($JIRA_ETL_DATA_DIR, default ./data)."""
+
+    data_dir: str = "data"
+
+    @property
+    def path(self) -> Path:
+        return Path(self.data_dir).resolve()
+
+    def warehouse(self) -> Warehouse:
+        return Warehouse(self.path)

@@ -1,0 +1,84 @@
+"""One Parquet file per connector-day, published atomically.
+
+Layout: parquet/audit_records/connector=<name>/date=<YYYY-MM-DD>/data.parquet (hive
+style, so DuckDB and pyarrow read `connector` and `date` from the path). A file is
+written under a hidden temporary name in the same folder and renamed into place, so a
+reader or a crash never sees half a file; an empty file with the schema means
+"collected, no records", which differs from "never collected" (no file).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import uuid
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from jira_etl.normalize import SCHEMA
+
+FILE_NAME = "data.parquet"
+ROW_GROUP_SIZE = 100_000
+
+
+def dataset_root(data_dir: Path) -> Path:
+    return Path(data_dir) / "parquet" / "audit_records"
+
+
+def partition_dir(data_dir: Path, connector: str, day: dt.date) -> Path:
+    return dataset_root(data_dir) / f"connector={connector}" / f"date={day.isoformat()}"
+
+
+def partition_file(data_dir: Path, connector: str, day: dt.date) -> Path:
+    return partition_dir(data_dir, connector, day) / FILE_NAME
+
+
+def write_partition(table: pa.Table, data_dir: Path, connector: str, day: dt.date) -> Path:
+    """Atomically replace the connector-day's file with `table` (sorted newest first)."""
+    table = table.cast(SCHEMA)
+    folder = partition_dir(data_dir, connector, day)
+    folder.mkdir(parents=True, exist_ok=True)
+    final = folder / FILE_NAME
+    tmp = folder / f".{FILE_NAME}.{uuid.uuid4().hex}.tmp"
+    try:
+        pq.write_table(table, tmp, compression="zstd", row_group_size=ROW_GROUP_SIZE)
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, final)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    _fsync_dir(folder)
+    return final
+
+
+def read_partition(data_dir: Path, connector: str, day: dt.date) -> pa.Table | None:
+    path = partition_file(data_dir, connector, day)
+    if not path.exists():
+        return None
+    # Read the file alone: reading the folder would add hive columns from the path.
+    return pq.ParquetFile(path).read().cast(SCHEMA)
+
+
+def remove_stale_temporaries(data_dir: Path) -> int:
+    """Delete temporary files left by a crash (never visible to readers, only disk)."""
+    count = 0
+    root = dataset_root(data_dir)
+    if root.exists():
+        for tmp in root.glob("connector=*/date=*/.*.tmp"):
+            tmp.unlink(missing_ok=True)
+            count += 1
+    return count
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,123 @@
+"""The DuckDB warehouse: schema, idempotent partition loads, the writer lock, readers.
+
+DuckDB lets one process hold a file read-write, or many read-only, never both. So
+writes are short transactions behind a cross-process file lock (parallel runs queue
+instead of failing), and readers open read-only with a short retry (a load holds the
+file for well under a second per day). The Jira API is never called while a
+connection is open.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import random
+import time
+from functools import cache
+from pathlib import Path
+from typing import Iterator
+
+import duckdb
+from filelock import FileLock
+
+SQL_DIR = Path(__file__).parent
+DB_NAME = "jira_audit.duckdb"
+
+
+class WarehouseBusyError(RuntimeError):
+    pass
+
+
+@cache
+def sql_file(name: str) -> list[str]:
+    """Statements of a SQL file beside this module, split on `;` at line ends."""
+    text = (SQL_DIR / name).read_text()
+    body = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("--"))
+    return [s.strip() for s in body.split(";\n") if s.strip().rstrip(";").strip()]
+
+
+def db_path(data_dir: Path) -> Path:
+    return Path(data_dir) / DB_NAME
+
+
+def _is_lock_conflict(exc: Exception) -> bool:
+    text = str(exc)
+    return "lock" in text.lower() and ("Conflicting" in text or "Could not set lock" in text)
+
+
+def _connect(path: Path, read_only: bool, wait_s: float) -> duckdb.DuckDBPyConnection:
+    deadline = time.monotonic() + wait_s
+    delay = 0.02
+    while True:
+        try:
+            con = duckdb.connect(str(path), read_only=read_only)
+            con.execute("SET TimeZone = 'UTC'")
+            return con
+        except duckdb.IOException as exc:
+            if not _is_lock_conflict(exc) or time.monotonic() > deadline:
+                if _is_lock_conflict(exc):
+                    raise WarehouseBusyError(
+                        f"{path} stayed locked by another process for {wait_s:g} s "
+                        "(an open DuckDB session? close it and retry)"
+                    ) from None
+                raise
+            time.sleep(delay * random.uniform(0.5, 1.5))
+            delay = min(delay * 2, 0.5)
+
+
+class Warehouse:
+    def __init__(self, data_dir: Path, write_wait_s: float = 600.0, read_wait_s: float = 30.0):
+        self.data_dir = Path(data_dir)
+        self.path = db_path(self.data_dir)
+        self.write_wait_s = write_wait_s
+        self.read_wait_s = read_wait_s
+        self._lock = FileLock(str(self.path) + ".lock", timeout=write_wait_s)
+
+    @contextlib.contextmanager
+    def writer(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A read-write connection, held only for the `with` block, one process at a time."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        with self._lock:
+            con = _connect(self.path, read_only=False, wait_s=self.write_wait_s)
+            try:
+                for stmt in sql_file("schema.sql"):
+                    con.execute(stmt)
+                yield con
+            finally:
+                con.close()
+
+    @contextlib.contextmanager
+    def reader(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        if not self.path.exists():
+            # Creating the schema needs the writer once; afterwards readers never write.
+            with self.writer():
+                pass
+        con = _connect(self.path, read_only=True, wait_s=self.read_wait_s)
+        try:
+            yield con
+        finally:
+            con.close()
+
+    def load_partitions(self, connector: str, files: dict[dt.date, Path]) -> dict[dt.date, int]:
+        """Replace each connector-day with its Parquet file, all days in one transaction."""
+        counts: dict[dt.date, int] = {}
+        if not files:
+            return counts
+        with self.writer() as con:
+            con.execute("BEGIN TRANSACTION")
+            try:
+                for day, path in sorted(files.items()):
+                    start = dt.datetime.combine(day, dt.time(), dt.timezone.utc)
+                    params = {"connector": connector, "day": day, "day_start": start,
+                              "day_end": start + dt.timedelta(days=1), "path": str(path)}
+                    for stmt in sql_file("load_partition.sql"):
+                        con.execute(stmt, {k: v for k, v in params.items() if f"${k}" in stmt})
+                    counts[day] = con.execute(
+                        "SELECT record_count FROM collected_partitions WHERE connector = ? AND day = ?",
+                        [connector, day],
+                    ).fetchone()[0]
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+        return counts
