@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from jira_etl.jira.client import PAGE_LIMIT, JiraClient, UnexpectedResponseError
 
 UTC = dt.timezone.utc
+MAX_STALE_PAGES = 50
 _MS = dt.timedelta(milliseconds=1)
 
 
@@ -74,6 +75,8 @@ def dt_to_ms(value: dt.datetime) -> int:
 
 def _walk(client: JiraClient, start_ms: int, end_ms: int, limit: int, out: dict[int, dict], stats: WalkStats) -> None:
     cursor, skip = end_ms, 0
+    drained: int | None = None
+    stale_pages = 0  # consecutive pages that brought nothing new
     start = ms_to_dt(start_ms)
     while cursor >= start_ms:
         page = client.audit_page(start, ms_to_dt(cursor), offset=skip, limit=limit)
@@ -84,6 +87,7 @@ def _walk(client: JiraClient, start_ms: int, end_ms: int, limit: int, out: dict[
         stats.records_received += len(page)
         oldest: int | None = None
         at_oldest = 0
+        before = len(out)
         for record in page:
             t = created_ms(record)
             rid = record.get("id")
@@ -106,13 +110,22 @@ def _walk(client: JiraClient, start_ms: int, end_ms: int, limit: int, out: dict[
                 at_oldest += 1
         if oldest is None:
             raise UnexpectedResponseError("a page of audit records had no usable 'created' values")
+        stale_pages = stale_pages + 1 if len(out) == before else 0
+        if stale_pages > MAX_STALE_PAGES:
+            # Only possible if records keep appearing at the very instant being read:
+            # fail loudly rather than loop forever.
+            raise UnexpectedResponseError(
+                f"Jira returned only already-read records {stale_pages} times in a row at "
+                f"{ms_to_dt(cursor).isoformat()}; giving up on this window"
+            )
         if oldest > cursor:
             raise UnexpectedResponseError("Jira returned records newer than the requested 'to'")
         if oldest == cursor:
             # The whole page sits on the cursor instant (a bulk operation): step over it
             # by offset, the only place offsets grow.
-            if skip == 0:
+            if drained != cursor:
                 stats.instants_drained += 1
+                drained = cursor
             skip += len(page)
         else:
             cursor, skip = oldest, at_oldest

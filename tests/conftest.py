@@ -1,0 +1,65 @@
+"""Shared fixtures: a running simulator over real HTTP, a temp data dir, a temp Dagster instance."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+
+import dagster as dg
+import pytest
+
+from jira_etl.jira.client import JiraClient, RetryPolicy
+from jira_etl.simulator.data import SiteData
+from jira_etl.simulator.server import Faults, JiraSimulator
+
+UTC = dt.timezone.utc
+
+
+def fast_retry(**over) -> RetryPolicy:
+    """Real retries with tiny waits, so fault tests run in seconds."""
+    kw = dict(max_retries=6, base_delay=0.01, max_delay=0.05, max_retry_after=0.05, timeout=5.0, connect_timeout=2.0)
+    kw.update(over)
+    return RetryPolicy(**kw)
+
+
+@pytest.fixture
+def site() -> SiteData:
+    return SiteData(seed=11)
+
+
+@pytest.fixture
+def sim(site):
+    with JiraSimulator(site, faults=Faults()) as s:
+        yield s
+
+
+@pytest.fixture
+def client(sim) -> JiraClient:
+    return JiraClient(sim.url, email=sim.email, api_token=sim.token, retry=fast_retry())
+
+
+@pytest.fixture
+def data_dir(tmp_path, monkeypatch):
+    path = tmp_path / "data"
+    monkeypatch.setenv("JIRA_ETL_DATA_DIR", str(path))
+    return path
+
+
+@pytest.fixture
+def instance(tmp_path):
+    with dg.instance_for_test(temp_dir=str(tmp_path / "dagster_home")) as inst:
+        yield inst
+
+
+@pytest.fixture(autouse=True)
+def _no_real_credentials(monkeypatch):
+    # Tests never talk to a real site, whatever the developer's shell or .env holds.
+    for var in ("JIRA_SITE", "JIRA_EMAIL", "JIRA_API_TOKEN", "JIRA_CONNECTOR", "JIRA_CLOUD_ID",
+                "JIRA_OAUTH_TOKEN", "JIRA_ETL_CONNECTORS"):
+        monkeypatch.delenv(var, raising=False)
+    yield
+
+
+def day_window(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    start = dt.datetime.combine(day, dt.time(), UTC)
+    return start, start + dt.timedelta(days=1) - dt.timedelta(milliseconds=1)

@@ -1,0 +1,91 @@
+import datetime as dt
+import json
+
+import pandas as pd
+import pyarrow as pa
+
+from jira_etl.normalize import SCHEMA, from_dataframe, normalize, to_table
+
+UTC = dt.timezone.utc
+
+
+def full_record(**over):
+    rec = {
+        "id": 12001,
+        "summary": "User added to group",
+        "created": "2026-03-02T09:14:03.512+0000",
+        "category": "group management",
+        "eventSource": "",
+        "remoteAddress": "203.0.113.7",
+        "authorKey": "ug:6b1d",
+        "authorAccountId": "5f0c1a",
+        "objectItem": {"name": "site-admins", "typeName": "GROUP", "parentId": "10000", "parentName": "Dir"},
+        "changedValues": [{"fieldName": "Username", "changedFrom": "a", "changedTo": "b"}],
+        "associatedItems": [{"id": "ug:9e2a", "name": "ug:9e2a", "typeName": "USER", "parentId": "10000", "parentName": "IDP"}],
+    }
+    rec.update(over)
+    return rec
+
+
+def test_full_record_maps_every_column():
+    table = to_table([full_record()], "acme", dt.datetime(2026, 3, 3, tzinfo=UTC))
+    assert table.schema == SCHEMA
+    row = table.to_pylist()[0]
+    assert row["connector"] == "acme" and row["id"] == 12001
+    assert row["created"] == dt.datetime(2026, 3, 2, 9, 14, 3, 512000, tzinfo=UTC)
+    assert row["object_item_name"] == "site-admins" and row["object_item_id"] is None
+    assert row["object_item_type_name"] == "GROUP" and row["object_item_parent_id"] == "10000"
+    assert row["changed_values"] == [{"field_name": "Username", "changed_from": "a", "changed_to": "b"}]
+    assert row["associated_items"][0]["type_name"] == "USER"
+    assert row["author_account_id"] == "5f0c1a" and row["remote_address"] == "203.0.113.7"
+    assert json.loads(row["raw"]) == full_record()
+    assert row["ingested_at"] == dt.datetime(2026, 3, 3, tzinfo=UTC)
+
+
+def test_offsets_are_stored_as_utc_instants():
+    rows = to_table([full_record(id=1, created="2026-03-02T05:30:00.000+0530"),
+                     full_record(id=2, created="2026-03-01T23:59:59.999-0100")], "c").to_pylist()
+    assert rows[0]["created"] == dt.datetime(2026, 3, 2, 0, 0, tzinfo=UTC)
+    assert rows[1]["created"] == dt.datetime(2026, 3, 2, 0, 59, 59, 999000, tzinfo=UTC)
+
+
+def test_odd_records_never_crash_and_keep_raw():
+    odd = [
+        {"id": 1},  # everything missing
+        {"id": 2, "summary": None, "objectItem": None, "changedValues": None, "associatedItems": None},
+        {"id": 3, "summary": 42, "objectItem": "not an object", "changedValues": [None, 5, {"fieldName": "x"}],
+         "associatedItems": {"id": 1}, "newFieldFromJira": {"nested": [1, 2]}},
+        {"id": "4", "created": "not a date", "remoteAddress": ["a"], "description": "ü" * 100_000},
+        {"id": 5, "summary": "emoji 🔐 and \u0000 nul", "objectItem": {"name": "名前", "id": 77}},
+        {"id": 6, "summary": "lone \ud800 surrogate"},
+        {"id": None, "summary": "no id"},
+        {"id": True},
+        "not a dict",
+    ]
+    table = to_table(odd, "c")
+    rows = {r["id"]: r for r in table.to_pylist()}
+    assert sorted(rows) == [1, 2, 3, 4, 5, 6]
+    assert rows[1]["created"] is None and rows[1]["changed_values"] == []
+    assert rows[3]["summary"] == "42" and rows[3]["object_item_name"] is None
+    assert rows[3]["changed_values"] == [{"field_name": "x", "changed_from": None, "changed_to": None}]
+    assert json.loads(rows[3]["raw"])["newFieldFromJira"] == {"nested": [1, 2]}
+    assert rows[4]["created"] is None and len(rows[4]["description"]) == 100_000
+    assert rows[4]["remote_address"] == '["a"]'
+    assert rows[5]["object_item_name"] == "名前" and rows[5]["object_item_id"] == "77"
+    assert "\ud800" in json.loads(rows[6]["raw"])["summary"]
+    rows[6]["summary"].encode("utf-8")  # storable
+
+
+def test_dataframe_stage_keeps_nested_types():
+    df = normalize([full_record(), full_record(id=2, changedValues=[])], "c")
+    assert all(isinstance(t, pd.ArrowDtype) for t in df.dtypes)
+    assert df["changed_values"].dtype.pyarrow_dtype == SCHEMA.field("changed_values").type
+    assert from_dataframe(df).schema == SCHEMA
+    assert from_dataframe(df).to_pylist() == to_table([full_record(), full_record(id=2, changedValues=[])], "c",
+                                                       df["ingested_at"].iloc[0].to_pydatetime()).to_pylist()
+
+
+def test_empty_input_gives_schema_table():
+    table = to_table([], "c")
+    assert table.num_rows == 0 and table.schema == SCHEMA
+    assert isinstance(table, pa.Table)
