@@ -47,7 +47,9 @@ def data_dir(tmp_path, monkeypatch):
 
 @pytest.fixture
 def instance(tmp_path):
-    with dg.instance_for_test(temp_dir=str(tmp_path / "dagster_home")) as inst:
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    with dg.instance_for_test(temp_dir=str(home)) as inst:
         yield inst
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import random
+import re
 import time
 from functools import cache
 from pathlib import Path
@@ -34,6 +35,12 @@ def sql_file(name: str) -> list[str]:
     text = (SQL_DIR / name).read_text()
     body = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("--"))
     return [s.strip() for s in body.split(";\n") if s.strip().rstrip(";").strip()]
+
+
+def bind(stmt: str, params: dict) -> dict:
+    """The subset of `params` a statement names as $name (DuckDB refuses extras)."""
+    used = set(re.findall(r"\$([A-Za-z_]\w*)", stmt))
+    return {k: v for k, v in params.items() if k in used}
 
 
 def db_path(data_dir: Path) -> Path:
@@ -111,7 +118,7 @@ class Warehouse:
                     params = {"connector": connector, "day": day, "day_start": start,
                               "day_end": start + dt.timedelta(days=1), "path": str(path)}
                     for stmt in sql_file("load_partition.sql"):
-                        con.execute(stmt, {k: v for k, v in params.items() if f"${k}" in stmt})
+                        con.execute(stmt, bind(stmt, params))
                     counts[day] = con.execute(
                         "SELECT record_count FROM collected_partitions WHERE connector = ? AND day = ?",
                         [connector, day],
