@@ -1,0 +1,397 @@
+"""The detection catalogue: one SQL file per detection, loaded, validated and run.
+
+Layout (the catalogue is the folder):
+
+    detections/rules/<id>.sql      a leading `--` comment block in YAML (id, title,
+                                   severity, rationale, attack, section, parameters with
+                                   defaults), then one SELECT over the view `audit_events`
+    detections/hunting/<name>.sql  analyst views, created as `hunt_<name>`
+    detections/schema.sql          tables users, ip_info, findings and view audit_events
+
+A rule is evaluated for one UTC day: it receives `$connector`, `$window_start` and
+`$window_end` (the day, end exclusive) and its own parameters, all bound, never
+formatted into the text. It may read as much history before the window as it needs,
+and returns one row per finding whose triggering event lies in the window, with the
+columns of RULE_COLUMNS.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any, Iterable
+
+import duckdb
+import yaml
+
+HERE = Path(__file__).parent
+RULES_DIR = HERE / "rules"
+HUNTING_DIR = HERE / "hunting"
+SCHEMA_FILE = HERE / "schema.sql"
+
+SEVERITIES = ("low", "medium", "high", "critical")
+SECTIONS = ("baseline", "behavioural")
+RUNTIME_PARAMS = ("connector", "window_start", "window_end")
+RULE_COLUMNS = ("actor_account_id", "first_seen", "last_seen", "object", "remote_address", "message", "record_ids")
+FINDING_COLUMNS = (
+    "connector", "day", "detection_id", "severity", "actor_account_id", "actor_name", "first_seen",
+    "last_seen", "object", "remote_address", "message", "record_ids", "title",
+)
+REQUIRED_KEYS = ("id", "title", "severity", "rationale", "section")
+OPTIONAL_KEYS = ("attack", "parameters", "optional", "description", "history_days")
+CONFIG_ENV = "JIRA_ETL_DETECTIONS_CONFIG"
+_PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+class CatalogueError(ValueError):
+    """The catalogue (or an override file) is invalid; the message lists every problem."""
+
+
+@dataclass(frozen=True)
+class Detection:
+    id: str
+    title: str
+    severity: str
+    rationale: str
+    section: str
+    sql: str
+    path: Path
+    attack: str | None = None
+    parameters: dict[str, Any] = field(default_factory=dict)
+    optional: bool = False
+    description: str = ""
+
+    def params(self, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+        values = dict(self.parameters)
+        values.update(overrides or {})
+        return values
+
+
+@dataclass(frozen=True)
+class HuntingView:
+    name: str
+    title: str
+    description: str
+    sql: str
+    path: Path
+
+    @property
+    def view_name(self) -> str:
+        return f"hunt_{self.name}"
+
+
+# --- parsing -------------------------------------------------------------------------
+
+
+def split_header(text: str) -> tuple[dict, str]:
+    """The leading `--` comment block as YAML, and the SQL after it."""
+    lines = text.splitlines()
+    header: list[str] = []
+    i = 0
+    while i < len(lines) and (lines[i].startswith("--") or not lines[i].strip()):
+        if lines[i].startswith("--"):
+            header.append(lines[i][3:] if lines[i].startswith("-- ") else lines[i][2:])
+        i += 1
+    meta = yaml.safe_load("\n".join(header)) if header else None
+    body = "\n".join(lines[i:]).strip().rstrip(";").strip()
+    return (meta if isinstance(meta, dict) else {}), body
+
+
+def sql_params(sql: str) -> set[str]:
+    # Strip comments and string literals so '$x' inside either is not a parameter.
+    no_comments = "\n".join(line.split("--", 1)[0] for line in sql.splitlines())
+    no_strings = re.sub(r"'(?:[^']|'')*'", "''", no_comments)
+    return set(_PARAM.findall(no_strings))
+
+
+def parse_rule(path: Path) -> tuple[Detection, dict]:
+    meta, body = split_header(path.read_text())
+    params = meta.get("parameters") or {}
+    return Detection(
+        id=str(meta.get("id", "")),
+        title=str(meta.get("title", "")),
+        severity=str(meta.get("severity", "")),
+        rationale=str(meta.get("rationale", "")),
+        section=str(meta.get("section", "")),
+        attack=meta.get("attack"),
+        parameters=dict(params) if isinstance(params, dict) else {"<invalid>": params},
+        optional=bool(meta.get("optional", False)),
+        description=str(meta.get("description", "") or "").strip(),
+        sql=body,
+        path=path,
+    ), meta
+
+
+def static_problems(det: Detection, meta: dict) -> list[str]:
+    where = det.path.name
+    problems = []
+    for key in REQUIRED_KEYS:
+        if not meta.get(key):
+            problems.append(f"{where}: missing '{key}'")
+    unknown = set(meta) - set(REQUIRED_KEYS) - set(OPTIONAL_KEYS)
+    if unknown:
+        problems.append(f"{where}: unknown header keys {sorted(unknown)}")
+    if det.id and det.path.stem != det.id:
+        problems.append(f"{where}: id '{det.id}' differs from the file name")
+    if det.id and not _ID.match(det.id):
+        problems.append(f"{where}: id '{det.id}' is not lower_snake_case")
+    if det.severity not in SEVERITIES:
+        problems.append(f"{where}: severity '{det.severity}' is not one of {SEVERITIES}")
+    if det.section not in SECTIONS:
+        problems.append(f"{where}: section '{det.section}' is not one of {SECTIONS}")
+    if "<invalid>" in det.parameters:
+        problems.append(f"{where}: 'parameters' must be a mapping of name to default")
+        return problems
+    used = sql_params(det.sql)
+    declared = set(det.parameters)
+    clash = declared & set(RUNTIME_PARAMS)
+    if clash:
+        problems.append(f"{where}: parameters {sorted(clash)} are supplied by the runner")
+    undeclared = used - declared - set(RUNTIME_PARAMS)
+    if undeclared:
+        problems.append(f"{where}: SQL uses undeclared parameters {sorted(undeclared)}")
+    unused = declared - used
+    if unused:
+        problems.append(f"{where}: declared parameters {sorted(unused)} are not used in the SQL")
+    for name, value in det.parameters.items():
+        if value is None:
+            problems.append(f"{where}: parameter '{name}' has no default")
+    if not re.match(r"^\s*(WITH|SELECT)\b", det.sql, re.IGNORECASE):
+        problems.append(f"{where}: the body must be one SELECT (or WITH ... SELECT)")
+    if ";" in re.sub(r"'(?:[^']|'')*'", "''", det.sql):
+        problems.append(f"{where}: the body must be a single statement")
+    return problems
+
+
+@cache
+def load_catalogue(rules_dir: Path = RULES_DIR) -> tuple[Detection, ...]:
+    """Every rule, validated statically and against an empty warehouse. Raises CatalogueError."""
+    detections, problems, seen = [], [], set()
+    for path in sorted(Path(rules_dir).glob("*.sql")):
+        try:
+            det, meta = parse_rule(path)
+        except yaml.YAMLError as exc:
+            problems.append(f"{path.name}: header is not valid YAML ({exc})")
+            continue
+        problems.extend(static_problems(det, meta))
+        if det.id in seen:
+            problems.append(f"{path.name}: duplicate id '{det.id}'")
+        seen.add(det.id)
+        detections.append(det)
+    if not detections:
+        problems.append(f"no rules in {rules_dir}")
+    if not problems:
+        problems.extend(_dry_run_problems(detections))
+    if problems:
+        raise CatalogueError("invalid detection catalogue:\n  " + "\n  ".join(problems))
+    return tuple(detections)
+
+
+@cache
+def load_hunting_views(hunting_dir: Path = HUNTING_DIR) -> tuple[HuntingView, ...]:
+    views = []
+    for path in sorted(Path(hunting_dir).glob("*.sql")):
+        try:
+            meta, body = split_header(path.read_text())
+        except yaml.YAMLError as exc:
+            raise CatalogueError(f"{path.name}: header is not valid YAML ({exc})") from None
+        views.append(HuntingView(name=path.stem, title=str(meta.get("title", path.stem)),
+                                 description=str(meta.get("description", "")).strip(), sql=body, path=path))
+    return tuple(views)
+
+
+def catalogue_by_id() -> dict[str, Detection]:
+    return {d.id: d for d in load_catalogue()}
+
+
+# --- schema --------------------------------------------------------------------------
+
+
+def _statements(text: str) -> list[str]:
+    body = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("--"))
+    return [s.strip() for s in body.split(";\n") if s.strip().rstrip(";").strip()]
+
+
+@cache
+def schema_statements() -> tuple[str, ...]:
+    stmts = _statements(SCHEMA_FILE.read_text())
+    for view in load_hunting_views():
+        stmts.append(f"CREATE OR REPLACE VIEW {view.view_name} AS\n{view.sql}")
+    return tuple(stmts)
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the detections tables and (re)create the views; run on a writer connection."""
+    for stmt in schema_statements():
+        con.execute(stmt)
+
+
+def _dry_run_problems(detections: Iterable[Detection]) -> list[str]:
+    """Bind and run every rule once on an empty in-memory warehouse (catches SQL errors)."""
+    from jira_etl.storage.warehouse import sql_file
+
+    problems = []
+    con = duckdb.connect(":memory:")
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        for stmt in sql_file("schema.sql"):
+            con.execute(stmt)
+        try:
+            ensure_schema(con)
+        except duckdb.Error as exc:
+            return [f"schema.sql or a hunting view failed: {exc}"]
+        start = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+        for det in detections:
+            try:
+                cur = con.execute(det.sql, bind(det, "x", start, start + dt.timedelta(days=1)))
+                cols = tuple(d[0] for d in cur.description)
+                if cols != RULE_COLUMNS:
+                    problems.append(f"{det.path.name}: returns columns {cols}, expected {RULE_COLUMNS}")
+            except duckdb.Error as exc:
+                problems.append(f"{det.path.name}: SQL does not run: {str(exc).splitlines()[0]}")
+    finally:
+        con.close()
+    return problems
+
+
+# --- overrides -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Per-detection overrides: enabled, severity, parameters."""
+
+    enabled: dict[str, bool] = field(default_factory=dict)
+    severity: dict[str, str] = field(default_factory=dict)
+    parameters: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def is_enabled(self, det: Detection) -> bool:
+        return self.enabled.get(det.id, True)
+
+    def severity_of(self, det: Detection) -> str:
+        return self.severity.get(det.id, det.severity)
+
+
+def load_settings(path: str | Path | None = None) -> Settings:
+    """Overrides from a YAML file ($JIRA_ETL_DETECTIONS_CONFIG, else ./detections.yaml if present):
+
+        detections:
+          mass_user_removal: {parameters: {threshold: 20}}
+          off_hours_admin_activity: {enabled: false}
+          new_user_created: {severity: medium}
+    """
+    if path is None:
+        env = os.environ.get(CONFIG_ENV)
+        path = Path(env) if env else Path.cwd() / "detections.yaml"
+        if not env and not path.exists():
+            return Settings()
+    path = Path(path)
+    if not path.exists():
+        raise CatalogueError(f"{CONFIG_ENV}: {path} does not exist")
+    data = yaml.safe_load(path.read_text()) or {}
+    entries = data.get("detections", {}) if isinstance(data, dict) else None
+    if not isinstance(entries, dict):
+        raise CatalogueError(f"{path}: expected a mapping under 'detections'")
+    by_id = catalogue_by_id()
+    problems, enabled, severity, params = [], {}, {}, {}
+    for det_id, entry in entries.items():
+        det = by_id.get(det_id)
+        if det is None:
+            problems.append(f"unknown detection '{det_id}'")
+            continue
+        entry = entry or {}
+        if "enabled" in entry:
+            enabled[det_id] = bool(entry["enabled"])
+        if "severity" in entry:
+            if entry["severity"] not in SEVERITIES:
+                problems.append(f"{det_id}: severity '{entry['severity']}' is not one of {SEVERITIES}")
+            severity[det_id] = entry["severity"]
+        for name, value in (entry.get("parameters") or {}).items():
+            if name not in det.parameters:
+                problems.append(f"{det_id}: unknown parameter '{name}' (known: {sorted(det.parameters)})")
+            elif type(value) is not type(det.parameters[name]) and not (
+                isinstance(value, (int, float)) and isinstance(det.parameters[name], (int, float))
+            ):
+                problems.append(f"{det_id}: parameter '{name}' must be like {det.parameters[name]!r}")
+            params.setdefault(det_id, {})[name] = value
+    if problems:
+        raise CatalogueError(f"{path}: " + "; ".join(problems))
+    return Settings(enabled=enabled, severity=severity, parameters=params)
+
+
+# --- running -------------------------------------------------------------------------
+
+
+def day_window(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    start = dt.datetime.combine(day, dt.time(), dt.timezone.utc)
+    return start, start + dt.timedelta(days=1)
+
+
+def bind(det: Detection, connector: str, start: dt.datetime, end: dt.datetime,
+         overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    values = det.params(overrides) | {"connector": connector, "window_start": start, "window_end": end}
+    used = sql_params(det.sql)
+    return {k: v for k, v in values.items() if k in used}
+
+
+def run_detection(con: duckdb.DuckDBPyConnection, det: Detection, connector: str, day: dt.date,
+                  settings: Settings | None = None) -> list[dict]:
+    """The findings of one detection for one connector-day, as FINDING_COLUMNS dicts."""
+    settings = settings or Settings()
+    start, end = day_window(day)
+    sql = (
+        f"SELECT f.*, u.display_name AS actor_name FROM (\n{det.sql}\n) f "
+        "LEFT JOIN users u ON u.account_id = f.actor_account_id ORDER BY f.first_seen, f.actor_account_id"
+    )
+    cur = con.execute(sql, bind(det, connector, start, end, settings.parameters.get(det.id)))
+    cols = [d[0] for d in cur.description]
+    out = []
+    for row in cur.fetchall():
+        rec = dict(zip(cols, row))
+        ids = sorted({int(i) for i in (rec.get("record_ids") or []) if i is not None})
+        out.append({
+            "connector": connector, "day": day, "detection_id": det.id, "severity": settings.severity_of(det),
+            "actor_account_id": rec["actor_account_id"], "actor_name": rec["actor_name"],
+            "first_seen": rec["first_seen"], "last_seen": rec["last_seen"], "object": rec["object"],
+            "remote_address": rec["remote_address"], "message": rec["message"], "record_ids": ids,
+            "title": det.title,
+        })
+    return out
+
+
+def evaluate(con: duckdb.DuckDBPyConnection, connector: str, days: Iterable[dt.date],
+             settings: Settings | None = None, detections: Iterable[Detection] | None = None) -> list[dict]:
+    """Every enabled detection over each day (a reader connection is enough)."""
+    settings = settings or Settings()
+    dets = [d for d in (detections or load_catalogue()) if settings.is_enabled(d)]
+    found: list[dict] = []
+    for day in days:
+        for det in dets:
+            found.extend(run_detection(con, det, connector, day, settings))
+    return found
+
+
+def replace_findings(con: duckdb.DuckDBPyConnection, connector: str, days: list[dt.date],
+                     findings: list[dict]) -> int:
+    """Replace the findings of these connector-days in one transaction (idempotent)."""
+    now = dt.datetime.now(dt.timezone.utc)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute("DELETE FROM findings WHERE connector = ? AND list_contains(?, day)", [connector, list(days)])
+        if findings:
+            rows = [[f[c] for c in FINDING_COLUMNS] + [now] for f in findings]
+            con.executemany(
+                f"INSERT INTO findings ({', '.join(FINDING_COLUMNS)}, evaluated_at) "
+                f"VALUES ({', '.join('?' for _ in range(len(FINDING_COLUMNS) + 1))})",
+                rows,
+            )
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return len(findings)

@@ -1,0 +1,44 @@
+-- id: new_ip_for_actor
+-- title: Admin action from an IP new for the actor
+-- severity: medium
+-- section: behavioural
+-- attack: T1078 Valid Accounts
+-- rationale: Admins work from a few known addresses; a change from an address the actor never used in a month may be a stolen session or token.
+-- description: >
+--   Every audit record is an administrative change. Actors with no history in the
+--   previous history_days are skipped; private and public addresses both count.
+-- parameters:
+--   history_days: 30
+--   min_history_events: 1
+WITH today AS (
+    SELECT *
+    FROM audit_events
+    WHERE connector = $connector AND created >= $window_start AND created < $window_end
+      AND actor_account_id IS NOT NULL AND remote_address IS NOT NULL
+),
+hist AS (
+    SELECT actor_account_id, remote_address
+    FROM audit_events
+    WHERE connector = $connector
+      AND created >= $window_start - ($history_days * INTERVAL 1 DAY) AND created < $window_start
+      AND actor_account_id IS NOT NULL AND remote_address IS NOT NULL
+),
+known AS (
+    SELECT actor_account_id, count(*) AS n, string_agg(DISTINCT remote_address, ', ' ORDER BY remote_address) AS ips
+    FROM hist GROUP BY actor_account_id
+)
+SELECT t.actor_account_id,
+       min(t.created) AS first_seen,
+       max(t.created) AS last_seen,
+       CASE WHEN count(DISTINCT t.object) = 1 THEN any_value(t.object)
+            ELSE format('{} objects', count(DISTINCT t.object)) END AS object,
+       t.remote_address,
+       format('{} acted from {} IP {} not used in the previous {} days ({} change(s), first: {}); known: {}',
+              any_value(t.actor_label), coalesce(any_value(t.ip_kind), 'unclassified'), t.remote_address, $history_days,
+              count(*), arg_min(t.summary, t.created), any_value(k.ips)[:200]) AS message,
+       list(t.id ORDER BY t.id) AS record_ids
+FROM today t
+JOIN known k ON k.actor_account_id = t.actor_account_id AND k.n >= $min_history_events
+WHERE NOT EXISTS (SELECT 1 FROM hist h
+                  WHERE h.actor_account_id = t.actor_account_id AND h.remote_address = t.remote_address)
+GROUP BY t.actor_account_id, t.remote_address
