@@ -89,6 +89,8 @@ def run_backfill(start: dt.date, end: dt.date, connectors: list[str] | None = No
             resources=resources,
             instance=instance,
             tags={RANGE_START_TAG: start.isoformat(), RANGE_END_TAG: end.isoformat(), "jira_etl/source": "cli"},
+            # Progress lines (one per day) are INFO; Dagster's step events are DEBUG noise here.
+            run_config={"loggers": {"console": {"config": {"log_level": "WARNING" if quiet else "INFO"}}}},
             raise_on_error=False,
         )
         error = None

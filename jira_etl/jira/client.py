@@ -206,9 +206,10 @@ class JiraClient:
             except requests.exceptions.ConnectionError as exc:
                 # A refused or unresolvable host will not heal by waiting: fail fast on
                 # the first attempt, retry only drops of an established exchange.
-                if attempt == 0 and _is_connect_failure(exc):
+                reason = _connect_failure(exc)
+                if attempt == 0 and reason:
                     self.stats.count("unreachable", False)
-                    raise UnreachableError(f"cannot connect to {self.base_url}: {_short(exc)}") from None
+                    raise UnreachableError(f"cannot connect to {self.base_url}: {reason}") from None
                 outcome, last_problem = "connection", f"connection dropped ({_short(exc)})"
             except requests.exceptions.Timeout:
                 outcome, last_problem = "timeout", f"no answer within {policy.timeout:g} s"
@@ -291,11 +292,23 @@ class _BearerAuth(requests.auth.AuthBase):
         return "_BearerAuth(***)"
 
 
-def _is_connect_failure(exc: Exception) -> bool:
+_CONNECT_FAILURES = [
+    ("Connection refused", "connection refused (nothing listens there)"),
+    ("Name or service not known", "the host name does not resolve"),
+    ("Failed to resolve", "the host name does not resolve"),
+    ("NameResolution", "the host name does not resolve"),
+    ("nodename nor servname", "the host name does not resolve"),
+    ("Temporary failure in name resolution", "the host name does not resolve (DNS unavailable)"),
+    ("No route to host", "no route to host"),
+    ("Network is unreachable", "the network is unreachable"),
+    ("CERTIFICATE_VERIFY_FAILED", "the TLS certificate could not be verified"),
+]
+
+
+def _connect_failure(exc: Exception) -> str | None:
+    """A short reason when the host cannot be reached at all (waiting will not help)."""
     text = str(exc)
-    return any(s in text for s in ("Connection refused", "Name or service not known", "NameResolution",
-                                   "nodename nor servname", "No route to host", "Failed to resolve",
-                                   "Temporary failure in name resolution", "Network is unreachable"))
+    return next((reason for needle, reason in _CONNECT_FAILURES if needle in text), None)
 
 
 def _short(exc: Exception) -> str:

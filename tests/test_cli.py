@@ -1,0 +1,165 @@
+"""The `jira-etl` console script, run as a subprocess the way users run it."""
+
+import datetime as dt
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import dagster as dg
+from dagster._core.instance import DagsterInstance, InstanceRef
+import duckdb
+import pytest
+import requests
+
+from jira_etl.simulator.data import SiteData
+from jira_etl.simulator.server import Faults, JiraSimulator
+
+BIN = Path(sys.executable).parent / "jira-etl"
+UTC = dt.timezone.utc
+TODAY = dt.datetime.now(UTC).date()
+
+
+def run(args, env, timeout=120, cwd=None):
+    return subprocess.run([str(BIN), *args], env=env, capture_output=True, text=True, timeout=timeout, cwd=cwd)
+
+
+@pytest.fixture
+def env(tmp_path):
+    e = {k: v for k, v in os.environ.items() if not k.startswith("JIRA_")}
+    e["JIRA_ETL_DATA_DIR"] = str(tmp_path / "data")
+    e["DAGSTER_HOME"] = str(tmp_path / "dagster_home")
+    return e
+
+
+@pytest.fixture
+def live_sim():
+    with JiraSimulator(SiteData(seed=5)) as sim:
+        yield sim
+
+
+def with_site(env, sim, token=None):
+    return env | {"JIRA_SITE": sim.url, "JIRA_EMAIL": sim.email, "JIRA_API_TOKEN": token or sim.token,
+                  "JIRA_CONNECTOR": "acme"}
+
+
+def test_test_connection_success_against_builtin_simulator(env, tmp_path):
+    out = run(["test-connection"], env, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "Connection successful" in out.stdout and "[demo]" in out.stdout
+
+
+def test_test_connection_success_with_credentials(env, live_sim):
+    out = run(["test-connection"], with_site(env, live_sim))
+    assert out.returncode == 0 and "[acme] Connection successful" in out.stdout
+
+
+@pytest.mark.parametrize(
+    "setup, words",
+    [
+        (lambda sim: None, "401"),
+        (lambda sim: setattr(sim.faults, "forbidden", "admin"), "Administer Jira"),
+        (lambda sim: setattr(sim.faults, "forbidden", "free"), "Free plan"),
+    ],
+    ids=["bad-token", "not-admin", "free-plan"],
+)
+def test_test_connection_failures_are_precise(env, live_sim, setup, words):
+    setup(live_sim)
+    token = "definitely-wrong-token" if words == "401" else None
+    out = run(["test-connection"], with_site(env, live_sim, token))
+    assert out.returncode == 1
+    assert "Connection failed" in out.stdout and words in out.stdout and "Remedy:" in out.stdout
+    assert "definitely-wrong-token" not in out.stdout + out.stderr
+
+
+def test_test_connection_unreachable_fails_within_seconds(env):
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    t0 = time.monotonic()
+    out = run(["test-connection"], env | {"JIRA_SITE": f"http://127.0.0.1:{port}", "JIRA_EMAIL": "a@b.co",
+                                          "JIRA_API_TOKEN": "t0k3n"})
+    assert out.returncode == 1 and "connection refused" in out.stdout
+    assert time.monotonic() - t0 < 15
+
+
+def test_bad_site_is_refused_with_field_name(env):
+    out = run(["test-connection"], env | {"JIRA_SITE": "https://x@evil.example", "JIRA_EMAIL": "a@b.co",
+                                          "JIRA_API_TOKEN": "t"})
+    assert out.returncode == 1 and "JIRA_SITE" in out.stdout
+
+
+def test_backfill_records_runs_in_instance_and_loads_duckdb(env, live_sim, tmp_path):
+    start, end = TODAY - dt.timedelta(days=3), TODAY - dt.timedelta(days=1)
+    out = run(["backfill", "--start", start.isoformat(), "--end", end.isoformat()], with_site(env, live_sim))
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "[3/3]" in out.stdout + out.stderr  # progress per day
+    assert live_sim.token not in out.stdout + out.stderr
+    lo = dt.datetime.combine(start, dt.time(), UTC)
+    hi = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), UTC) - dt.timedelta(milliseconds=1)
+    truth = live_sim.data.truth_ids(lo, hi)
+    with duckdb.connect(env["JIRA_ETL_DATA_DIR"] + "/jira_audit.duckdb", read_only=True) as con:
+        ids = [r[0] for r in con.execute("SELECT id FROM audit_records WHERE connector='acme'").fetchall()]
+    assert len(ids) == len(set(ids)) and set(ids) == truth
+    with DagsterInstance.from_ref(InstanceRef.from_dir(env["DAGSTER_HOME"])) as inst:
+        runs = inst.get_runs()
+        assert len(runs) == 1 and runs[0].status == dg.DagsterRunStatus.SUCCESS
+        assert runs[0].tags["dagster/asset_partition_range_start"] == start.isoformat()
+        # The token never reaches the run config or the event log.
+        assert live_sim.token not in json.dumps(runs[0].run_config)
+        logs = inst.all_logs(runs[0].run_id)
+        assert logs and all(live_sim.token not in (e.message or "") for e in logs)
+    # sql reads what was loaded, read-only
+    out = run(["sql", "SELECT count(*) AS n FROM audit_records", "--format", "json"], env)
+    assert out.returncode == 0 and json.loads(out.stdout) == [{"n": len(truth)}]
+    out = run(["sql", "DELETE FROM audit_records"], env)
+    assert out.returncode == 2 and "read-only" in out.stderr.lower()
+    out = run(["sql", "SELECT summary, count(*) FROM audit_records GROUP BY 1"], env)
+    assert out.returncode == 0 and "| summary" in out.stdout
+
+
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["--start", "2026-02-30", "--end", "2026-03-01"], "not a date"),
+        (["--start", "2026-03-02", "--end", "2026-03-01"], "before --start"),
+        (["--start", "2024-01-01", "--end", "2024-01-02"], "before the first partition"),
+        (["--start", TODAY.isoformat(), "--end", (TODAY + dt.timedelta(days=1)).isoformat()], "in the future"),
+    ],
+)
+def test_backfill_rejects_bad_ranges(env, args, words):
+    out = run(["backfill", *args], env)
+    assert out.returncode == 2 and words in out.stderr
+
+
+def test_sql_without_warehouse_says_what_to_do(env):
+    out = run(["sql", "SELECT 1"], env)
+    assert out.returncode == 2 and "backfill" in out.stderr
+
+
+def test_simulator_command_serves_the_api(env):
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    proc = subprocess.Popen([str(BIN), "simulator", "--port", str(port)], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                r = requests.get(f"http://127.0.0.1:{port}/rest/api/3/auditing/record",
+                                 auth=("demo@jira-etl.local", "demo-token"), params={"limit": 3}, timeout=2)
+                break
+            except requests.ConnectionError:
+                assert time.monotonic() < deadline and proc.poll() is None
+                time.sleep(0.2)
+        assert r.status_code == 200 and len(r.json()["records"]) == 3
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=10)
