@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 from dataclasses import dataclass
 
 from jira_etl import settings
 from jira_etl.connectors import Connector, configured_connectors
-from jira_etl.jira.client import JiraClient, JiraError, RetryPolicy
+from jira_etl.jira.client import JiraClient, JiraError
+from jira_etl.resources import JiraResource
 
 UTC = dt.timezone.utc
 
@@ -30,21 +30,12 @@ class ConnectionResult:
 
 
 def client_for(connector: Connector, quick: bool = True) -> JiraClient:
-    # A connection test must answer within seconds: few, short retries.
-    policy = RetryPolicy(max_retries=2, base_delay=1.0, max_delay=2.0, timeout=10.0, connect_timeout=3.0) if quick else None
-    if connector.simulated:
-        from jira_etl.resources import embedded_simulator
-
-        sim = embedded_simulator()
-        return JiraClient(sim.url, email=sim.email, api_token=sim.token, retry=policy)
-    env = os.environ
-    for var in (connector.site_env, connector.email_env, connector.token_env):
-        if not env.get(var or ""):
-            raise settings.ConfigError(f"connector {connector.name}: environment variable {var} is not set")
-    base = settings.resolve_site(env[connector.site_env], connector.site_env)
-    email = settings.validate_email(env[connector.email_env], connector.email_env)
-    token = settings.validate_token(env[connector.token_env], connector.token_env)
-    return JiraClient(base, email=email, api_token=token, retry=policy)
+    values = {k: v for k, v in connector.resolved().items() if v}
+    if not connector.simulated and not (values.get("site") or values.get("cloud_id")):
+        raise settings.ConfigError(f"connector {connector.name}: its site (or cloud id) variable is not set")
+    # A connection test must answer within seconds: one short retry at most.
+    tuning = dict(max_retries=1, backoff_base_s=1.0, backoff_max_s=2.0, timeout_s=10.0) if quick else {}
+    return JiraResource(connector=connector.name, **values, **tuning).get_client()
 
 
 def check_connector(connector: Connector) -> ConnectionResult:

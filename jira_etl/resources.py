@@ -41,6 +41,10 @@ class JiraResource(dg.ConfigurableResource):
     site: str | None = None
     email: str | None = None
     api_token: str | None = None
+    # OAuth 2.0 (3LO) or scoped tokens: requests go through the api.atlassian.com gateway.
+    cloud_id: str | None = None
+    oauth_token: str | None = None
+    gateway: str = settings.ATLASSIAN_GATEWAY
     max_retries: int = 6
     backoff_base_s: float = 5.0
     backoff_max_s: float = 30.0
@@ -49,7 +53,7 @@ class JiraResource(dg.ConfigurableResource):
     concurrency: int = 1
 
     def uses_simulator(self) -> bool:
-        return not self.site
+        return not self.site and not self.cloud_id
 
     def get_client(self) -> JiraClient:
         policy = RetryPolicy(
@@ -59,6 +63,10 @@ class JiraResource(dg.ConfigurableResource):
         if self.uses_simulator():
             sim = embedded_simulator()
             return JiraClient(sim.url, email=sim.email, api_token=sim.token, retry=policy)
+        if self.cloud_id:
+            base = settings.gateway_base(self.gateway, self.cloud_id)
+            token = settings.validate_token(self.oauth_token or "", "JIRA_OAUTH_TOKEN")
+            return JiraClient(base, bearer_token=token, retry=policy, gateway=True)
         base = settings.resolve_site(self.site or "")
         email = settings.validate_email(self.email or "")
         token = settings.validate_token(self.api_token or "")

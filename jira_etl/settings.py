@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from dotenv import load_dotenv
 
 DEFAULT_START_DATE = "2025-01-01"
+ATLASSIAN_GATEWAY = "https://api.atlassian.com"
 _SITE_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
 
 
@@ -109,3 +110,11 @@ def validate_token(value: str, field: str = "JIRA_API_TOKEN") -> str:
         # Never echo the token itself.
         raise ConfigError(f"{field} contains whitespace; paste the token exactly as issued")
     return token
+
+
+def gateway_base(gateway: str, cloud_id: str, field: str = "JIRA_CLOUD_ID") -> str:
+    """Base URL for OAuth / scoped-token access: {gateway}/ex/jira/{cloudId}."""
+    cid = (cloud_id or "").strip()
+    if not re.fullmatch(r"[A-Za-z0-9-]{1,64}", cid):
+        raise ConfigError(f"{field}: {cid!r} is not a cloud id (from accessible-resources, field 'id')")
+    return resolve_site(gateway, "gateway") + f"/ex/jira/{cid}"

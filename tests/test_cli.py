@@ -91,7 +91,7 @@ def test_test_connection_unreachable_fails_within_seconds(env):
 def test_bad_site_is_refused_with_field_name(env):
     out = run(["test-connection"], env | {"JIRA_SITE": "https://x@evil.example", "JIRA_EMAIL": "a@b.co",
                                           "JIRA_API_TOKEN": "t"})
-    assert out.returncode == 1 and "JIRA_SITE" in out.stdout
+    assert out.returncode == 2 and "JIRA_SITE" in out.stderr and "credentials" in out.stderr
 
 
 def test_backfill_records_runs_in_instance_and_loads_duckdb(env, live_sim, tmp_path):
