@@ -9,6 +9,7 @@ import warnings
 import dagster as dg
 
 from jira_etl.assets.extract import build_extract_asset, jira_resource_key
+from jira_etl.assets.findings import build_findings_asset
 from jira_etl.assets.load import build_load_asset
 from jira_etl.connectors import configured_connectors
 from jira_etl.partitions import daily_partitions
@@ -21,7 +22,7 @@ warnings.filterwarnings("ignore", category=dg.BetaWarning)
 
 
 def connector_assets(name: str) -> list[dg.AssetsDefinition]:
-    return [build_extract_asset(name), build_load_asset(name)]
+    return [build_extract_asset(name), build_load_asset(name), build_findings_asset(name)]
 
 
 def yesterday_schedule(job: dg.UnresolvedAssetJobDefinition, name: str) -> dg.ScheduleDefinition:
