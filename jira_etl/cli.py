@@ -237,6 +237,10 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("demo", help="collect the last days from the built-in simulator")
     s.add_argument("--days", type=int, default=7)
     s.set_defaults(func=cmd_demo)
+
+    from jira_etl import cli_findings  # findings, detections
+
+    cli_findings.register(sub)
     return p
 
 
