@@ -10,7 +10,7 @@ import requests
 from jira_etl.simulator import Faults, JiraSimulator, SiteData
 from jira_etl.simulator.data import parse_created
 
-from sim_helpers import AUDIT, Client
+from sim_helpers import AUDIT, Client, client, fixed_now, sim, site  # noqa: F401
 
 UTC = timezone.utc
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
