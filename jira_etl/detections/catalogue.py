@@ -44,6 +44,9 @@ FINDING_COLUMNS = (
 REQUIRED_KEYS = ("id", "title", "severity", "rationale", "section")
 OPTIONAL_KEYS = ("attack", "parameters", "optional", "description", "history_days")
 CONFIG_ENV = "JIRA_ETL_DETECTIONS_CONFIG"
+# History the runner makes available before a day (the rules need at most 30 days plus
+# a day of look-back; an actor silent for longer is dormant whatever the horizon).
+HISTORY_DAYS = 62
 _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -369,10 +372,22 @@ def evaluate(con: duckdb.DuckDBPyConnection, connector: str, days: Iterable[dt.d
     """Every enabled detection over each day (a reader connection is enough)."""
     settings = settings or Settings()
     dets = [d for d in (detections or load_catalogue()) if settings.is_enabled(d)]
+    days = sorted(days)
     found: list[dict] = []
-    for day in days:
-        for det in dets:
-            found.extend(run_detection(con, det, connector, day, settings))
+    if not days:
+        return found
+    # The connector's events of the range and its history, computed once: a temporary
+    # table shadows the view for this connection only (a read-only one allows it).
+    lo = day_window(days[0])[0] - dt.timedelta(days=HISTORY_DAYS)
+    hi = day_window(days[-1])[1]
+    con.execute("CREATE OR REPLACE TEMP TABLE audit_events AS SELECT * FROM main.audit_events "
+                "WHERE connector = ? AND created >= ? AND created < ?", [connector, lo, hi])
+    try:
+        for day in days:
+            for det in dets:
+                found.extend(run_detection(con, det, connector, day, settings))
+    finally:
+        con.execute("DROP TABLE IF EXISTS temp.audit_events")
     return found
 
 
