@@ -762,6 +762,16 @@ class SiteData:
                         for d in known.values())
         return total
 
+    def silence_day(self, d: date) -> None:
+        """Make a UTC day hold no generated records (audit_gap). Raises if records were
+        already injected into it."""
+        with self._lock:
+            got = self._days.get(d)
+            if got is not None and got.explicit:
+                raise ValueError(f"{d} already holds injected records")
+            self.silent_days.add(d)
+            self._days.pop(d, None)
+
     # ---------------------------------------------------------------- injection
     def add_record(self, created: datetime | str, *, actor: str | User | None = None,
                    tz_offset: str | None = None, **fields) -> dict:
