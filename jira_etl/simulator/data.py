@@ -748,6 +748,9 @@ class SiteData:
         total = 0
         with self._lock:
             known = dict(self._days)
+        if not self.generated:
+            return sum(int(np.searchsorted(d.ms, now_ms, side="right"))
+                       for d in known.values())
         ndays = (today - self.start).days + 1
         for i in range(max(ndays, 0)):
             dd = self.start + timedelta(days=i)
@@ -757,9 +760,6 @@ class SiteData:
             elif self.generated and dd not in self.silent_days:
                 total += self.daily_volume if self.daily_volume is not None else (
                     25 if dd.weekday() >= 5 else 275)
-        if not self.generated:
-            total = sum(int(np.searchsorted(d.ms, now_ms, side="right"))
-                        for d in known.values())
         return total
 
     def silence_day(self, d: date) -> None:
