@@ -47,6 +47,9 @@ class DayResult:
     walk: WalkStats = field(default_factory=WalkStats)
     duplicate_ids: int = 0
     outside_window: int = 0
+    unique_received: int = 0  # distinct ids fetched in this run
+    kept_from_previous: int = 0  # rows carried over from the partition's earlier file
+    fetched_from: dt.datetime | None = None
 
 
 def collect_day(
@@ -57,15 +60,33 @@ def collect_day(
     *,
     slices: int = 1,
     concurrency: int = 1,
+    incremental: bool = False,
+    overlap: dt.timedelta = dt.timedelta(minutes=10),
 ) -> DayResult:
     """Fetch every record of `day`, normalize, and atomically publish its Parquet file.
 
     Any failure raises before the file is replaced, so a partial day is never published.
+    With `incremental` (the day still running), only what is newer than the newest
+    record already held, minus `overlap` for late writes, is fetched and merged by id.
     """
     start, end = day_bounds(day)
-    records, walk = fetch_window(client, start, end, slices=slices, concurrency=concurrency)
+    previous = parquet.read_partition(data_dir, connector, day) if incremental else None
+    fetch_start = start
+    if previous is not None and previous.num_rows:
+        newest = pc.max(previous.column("created")).as_py()
+        if newest is not None:
+            fetch_start = max(start, newest - overlap)
+    records, walk = fetch_window(client, fetch_start, end, slices=slices, concurrency=concurrency)
     frame = normalize.normalize(records, connector)
     table = normalize.from_dataframe(frame)
+    kept = 0
+    if previous is not None and previous.num_rows:
+        # A fresh copy of a record wins over the held one; everything else is kept.
+        carried = previous.filter(pc.invert(pc.is_in(previous.column("id"), value_set=table.column("id"))))
+        kept = carried.num_rows
+        table = pa.concat_tables([table, carried.cast(table.schema)])
+        table = table.take(pc.sort_indices(table, sort_keys=[("id", "descending")]))
+        frame = normalize.to_dataframe(table)
     path = parquet.write_partition(table, data_dir, connector, day)
     # What the asset checks judge, measured on exactly the table that was written.
     ids = table.column("id")
@@ -76,4 +97,5 @@ def collect_day(
     # Keep only a few rows: a range run may cover months of busy days.
     preview = frame[PREVIEW_COLUMNS].head(5)
     return DayResult(day=day, path=path, rows=len(frame), preview=preview, walk=walk,
-                     duplicate_ids=len(ids) - len(pc.unique(ids)), outside_window=outside)
+                     duplicate_ids=len(ids) - len(pc.unique(ids)), outside_window=outside,
+                     unique_received=len(records), kept_from_previous=kept, fetched_from=fetch_start)

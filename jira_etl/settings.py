@@ -42,6 +42,32 @@ def start_date() -> dt.date:
         raise ConfigError(f"JIRA_ETL_START_DATE: {raw!r} is not a date (YYYY-MM-DD)") from None
 
 
+def _minutes(var: str, default: int, low: int, high: int) -> int:
+    raw = os.environ.get(var) or str(default)
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{var}: {raw!r} is not a whole number of minutes") from None
+    if not low <= value <= high:
+        raise ConfigError(f"{var}: {value} is outside {low}..{high} minutes")
+    return value
+
+
+def refresh_minutes() -> int:
+    """How often the running day is refreshed (JIRA_ETL_REFRESH_MINUTES, default 15)."""
+    return _minutes("JIRA_ETL_REFRESH_MINUTES", 15, 1, 720)
+
+
+def finalize_grace_minutes() -> int:
+    """How long after midnight UTC yesterday is finalized (JIRA_ETL_FINALIZE_GRACE_MINUTES, default 30)."""
+    return _minutes("JIRA_ETL_FINALIZE_GRACE_MINUTES", 30, 0, 23 * 60)
+
+
+def refresh_overlap() -> dt.timedelta:
+    """How far before the newest held record a refresh starts, to catch late writes."""
+    return dt.timedelta(minutes=_minutes("JIRA_ETL_REFRESH_OVERLAP_MINUTES", 10, 0, 24 * 60))
+
+
 def _is_loopback(host: str) -> bool:
     if host == "localhost":
         return True

@@ -1,6 +1,8 @@
 """Asset: a connector's audit records of each day in the run's range, as Parquet."""
 
 
+import datetime as dt
+
 import dagster as dg
 import pandas as pd
 
@@ -8,6 +10,7 @@ from jira_etl.assets.metadata import column_schema, markdown
 from jira_etl.collect import collect_day, days_in_window
 from jira_etl.jira.paging import WalkStats
 from jira_etl.partitions import daily_partitions
+from jira_etl.settings import refresh_overlap
 from jira_etl.storage import parquet
 
 
@@ -40,6 +43,9 @@ def build_extract_asset(connector: str) -> dg.AssetsDefinition:
             dg.AssetCheckSpec("ids_unique", asset=key, description="No audit record id appears twice in the written files."),
             dg.AssetCheckSpec("created_within_partition", asset=key,
                               description="Every record's `created` lies inside its day partition (UTC)."),
+            dg.AssetCheckSpec("written_matches_received", asset=key,
+                              description="Rows written equal the unique ids received (plus rows kept by an "
+                                          "incremental refresh of the running day)."),
         ],
     )
     def _extract(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
@@ -50,19 +56,27 @@ def build_extract_asset(connector: str) -> dg.AssetsDefinition:
         days = days_in_window(window.start, window.end)
         walk = WalkStats()
         per_day, previews = [], []
-        dup_ids = outside = 0
+        dup_ids = outside = mismatched = 0
+        today = dt.datetime.now(dt.timezone.utc).date()
         for i, day in enumerate(days, 1):
+            # The running day is refreshed incrementally; complete days are always
+            # fetched whole, so the after-midnight run finalizes yesterday.
             result = collect_day(client, connector, day, storage.path,
-                                 slices=jira.slices, concurrency=jira.concurrency)
+                                 slices=jira.slices, concurrency=jira.concurrency,
+                                 incremental=day >= today, overlap=refresh_overlap())
             walk.merge(result.walk)
-            per_day.append({"date": day.isoformat(), "records": result.rows})
+            mismatched += abs(result.rows - result.unique_received - result.kept_from_previous)
+            per_day.append({"date": day.isoformat(), "records": result.rows,
+                            "fetched_from": result.fetched_from.strftime("%H:%M:%S"),
+                            "kept": result.kept_from_previous})
             previews.append(result.preview)
             dup_ids += result.duplicate_ids
             outside += result.outside_window
             context.log.info(f"[{i}/{len(days)}] {connector} {day}: {result.rows} records -> {result.path}")
         total = sum(d["records"] for d in per_day)
         preview = pd.concat(previews[-1:], ignore_index=True) if previews else pd.DataFrame()
-        stats = walk.as_dict() | {"http_requests": client.stats.requests, "http_retries": client.stats.retries}
+        stats = walk.as_dict() | {"http_requests": client.stats.requests, "http_retries": client.stats.retries,
+                                  "records_written": total}
         return dg.MaterializeResult(
             metadata={
                 "dagster/row_count": total,
@@ -78,6 +92,10 @@ def build_extract_asset(connector: str) -> dg.AssetsDefinition:
                                     metadata={"duplicate_ids": dup_ids}),
                 dg.AssetCheckResult(check_name="created_within_partition", passed=outside == 0,
                                     metadata={"records_outside": outside}),
+                dg.AssetCheckResult(check_name="written_matches_received", passed=mismatched == 0,
+                                    metadata={"mismatched_rows": mismatched,
+                                              "unique_received": walk.records_received - walk.duplicates_dropped
+                                              - walk.out_of_window_dropped - walk.without_id_dropped}),
             ],
         )
 

@@ -8,7 +8,9 @@ they stay as small as the largest burst of records sharing one millisecond.
 
 State of the walk, an invariant after every page: every record created after `cursor`
 has been read, and so have the first `skip` records (in server order) created exactly
-at `cursor`. A page that comes back empty therefore ends the window. New records that
+at `cursor`. An empty page at offset 0 ends the window; an empty page at a positive
+offset only ends the cursor's instant (it may be an offset cap), and the walk goes on
+below it. New records that
 arrive while paging sort before what we already read, which can only make us see a
 record twice (deduplicated by id), never skip one.
 """
@@ -16,12 +18,14 @@ record twice (deduplicated by id), never skip one.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from jira_etl.jira.client import PAGE_LIMIT, JiraClient, UnexpectedResponseError
 
+log = logging.getLogger(__name__)
 UTC = dt.timezone.utc
 MAX_STALE_PAGES = 50
 _MS = dt.timedelta(milliseconds=1)
@@ -37,6 +41,7 @@ class WalkStats:
     without_id_dropped: int = 0
     windows_split: int = 0
     instants_drained: int = 0
+    instants_possibly_capped: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def merge(self, other: "WalkStats") -> None:
@@ -79,10 +84,23 @@ def _walk(client: JiraClient, start_ms: int, end_ms: int, limit: int, out: dict[
     stale_pages = 0  # consecutive pages that brought nothing new
     start = ms_to_dt(start_ms)
     while cursor >= start_ms:
-        page = client.audit_page(start, ms_to_dt(cursor), offset=skip, limit=limit)
+        # Jira returns nothing when `from` is not before `to`: to read the window's very
+        # first millisecond, ask from one millisecond earlier (dropped as out of window).
+        frm = start if cursor > start_ms else ms_to_dt(start_ms - 1)
+        page = client.audit_page(frm, ms_to_dt(cursor), offset=skip, limit=limit)
         stats.requests += 1
         if not page:
-            return
+            if skip == 0:
+                return
+            # An empty page at an offset may be the server's offset cap rather than
+            # the end: never let it end the window, step below the instant instead.
+            if drained == cursor and skip >= limit:
+                stats.instants_possibly_capped += 1
+                log.warning("%s records share %s and the server returned nothing past offset %d: "
+                            "if Jira caps offsets there, records of that millisecond beyond the cap "
+                            "cannot be listed by any client", skip, ms_to_dt(cursor).isoformat(), skip)
+            cursor, skip = cursor - 1, 0
+            continue
         stats.pages_nonempty += 1
         stats.records_received += len(page)
         oldest: int | None = None
