@@ -7,19 +7,13 @@ import os
 
 import dagster as dg
 import pytest
+from support import fast_retry
 
-from jira_etl.jira.client import JiraClient, RetryPolicy
+from jira_etl.jira.client import JiraClient
 from jira_etl.simulator.data import SiteData
 from jira_etl.simulator.server import Faults, JiraSimulator
 
 UTC = dt.timezone.utc
-
-
-def fast_retry(**over) -> RetryPolicy:
-    """Real retries with tiny waits, so fault tests run in seconds."""
-    kw = dict(max_retries=6, base_delay=0.01, max_delay=0.05, max_retry_after=0.05, timeout=5.0, connect_timeout=2.0)
-    kw.update(over)
-    return RetryPolicy(**kw)
 
 
 @pytest.fixture
@@ -60,8 +54,3 @@ def _no_real_credentials(monkeypatch):
                 "JIRA_OAUTH_TOKEN", "JIRA_ETL_CONNECTORS"):
         monkeypatch.delenv(var, raising=False)
     yield
-
-
-def day_window(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
-    start = dt.datetime.combine(day, dt.time(), UTC)
-    return start, start + dt.timedelta(days=1) - dt.timedelta(milliseconds=1)

@@ -6,7 +6,7 @@ import time
 import pytest
 import requests
 
-from conftest import fast_retry
+from support import fast_retry
 from jira_etl.jira import client as jc
 from jira_etl.jira.client import JiraClient, format_instant
 from jira_etl.simulator.server import Faults

@@ -6,7 +6,7 @@ import dagster as dg
 import duckdb
 import pyarrow.parquet as pq
 
-from conftest import day_window, fast_retry
+from support import day_window, fast_retry
 from jira_etl.collect import collect_day
 from jira_etl.definitions import connector_assets
 from jira_etl.jira.client import JiraClient

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import day_window, fast_retry
+from support import day_window, fast_retry
 from jira_etl.jira.client import JiraClient, UnexpectedResponseError
 from jira_etl.jira.paging import created_ms, fetch_window
 from jira_etl.simulator.data import SiteData
