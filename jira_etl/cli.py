@@ -129,6 +129,23 @@ def cmd_test_connection(args) -> int:
     return 0 if test_connection(args) else 1
 
 
+def cmd_status(args) -> int:
+    from tabulate import tabulate
+
+    from jira_etl.connectors import configured_connectors
+    from jira_etl.status import HEADERS, collection_status
+    from jira_etl.storage.warehouse import Warehouse
+
+    rows = collection_status(configured_connectors(), Warehouse(settings.data_dir()))
+    if args.format == "json":
+        import json
+
+        print(json.dumps([dict(zip(HEADERS, r.row())) for r in rows], indent=1))
+    else:
+        print(tabulate([r.row() for r in rows], headers=HEADERS, tablefmt="github"))
+    return 0
+
+
 def cmd_sql(args) -> int:
     from tabulate import tabulate
 
@@ -222,6 +239,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--end", required=True, help="last day, YYYY-MM-DD (UTC), inclusive")
     s.add_argument("--connector", action="append", help="only this connector (repeatable)")
     s.set_defaults(func=cmd_backfill)
+
+    s = sub.add_parser("status", help="collection status per connector")
+    s.add_argument("--format", choices=["table", "json"], default="table")
+    s.set_defaults(func=cmd_status)
 
     s = sub.add_parser("sql", help="run a read-only SQL query on the DuckDB warehouse")
     s.add_argument("query")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Callable
 
 from jira_etl import settings
 from jira_etl.connectors import Connector, configured_connectors
@@ -33,25 +34,27 @@ def client_for(connector: Connector, quick: bool = True) -> JiraClient:
     values = {k: v for k, v in connector.resolved().items() if v}
     if not connector.simulated and not (values.get("site") or values.get("cloud_id")):
         raise settings.ConfigError(f"connector {connector.name}: its site (or cloud id) variable is not set")
-    # A connection test must answer within seconds: one short retry at most.
-    tuning = dict(max_retries=1, backoff_base_s=1.0, backoff_max_s=2.0, timeout_s=10.0) if quick else {}
-    return JiraResource(connector=connector.name, **values, **tuning).get_client()
+    return JiraResource(connector=connector.name, **values).get_client(quick=quick)
 
 
 def check_connector(connector: Connector) -> ConnectionResult:
+    return check_with(connector.name, lambda: client_for(connector))
+
+
+def check_with(name: str, make_client: Callable[[], JiraClient]) -> ConnectionResult:
     """Reachability and credentials (/myself), then audit-log access (Administer Jira, paid plan)."""
     now = dt.datetime.now(UTC)
     try:
-        client = client_for(connector)
+        client = make_client()
         me = client.myself()
         who = me.get("displayName") or me.get("emailAddress") or me.get("accountId") or "?"
         client.audit_page(now - dt.timedelta(days=1), now, offset=0, limit=1)
     except settings.ConfigError as exc:
-        return ConnectionResult(connector.name, False, str(exc), "Fix the configuration value named above.", now)
+        return ConnectionResult(name, False, str(exc), "Fix the configuration value named above.", now)
     except JiraError as exc:
-        return ConnectionResult(connector.name, False, str(exc), exc.remedy, now)
+        return ConnectionResult(name, False, str(exc), exc.remedy, now)
     return ConnectionResult(
-        connector.name, True, f"{client.base_url} as {who}; the audit log is readable", checked_at=now
+        name, True, f"{client.base_url} as {who}; the audit log is readable", checked_at=now
     )
 
 

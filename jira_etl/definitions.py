@@ -7,6 +7,7 @@ import warnings
 
 import dagster as dg
 
+from jira_etl.assets.connection import build_connection_check, build_connection_job
 from jira_etl.assets.extract import build_extract_asset, jira_resource_key
 from jira_etl.assets.findings import build_findings_asset
 from jira_etl.assets.load import build_load_asset
@@ -27,15 +28,17 @@ def connector_assets(name: str) -> list[dg.AssetsDefinition]:
 
 def build_definitions() -> dg.Definitions:
     connectors = configured_connectors()
-    assets, jobs, schedules, resources = [], [], [], {}
+    assets, checks, jobs, schedules, resources = [], [], [], [], {}
     for c in connectors:
         assets.extend(connector_assets(c.name))
-        job = dg.define_asset_job(f"collect_{c.name}", selection=dg.AssetSelection.groups(c.name))
-        jobs.append(job)
+        job = dg.define_asset_job(f"collect_{c.name}", selection=dg.AssetSelection.groups(c.name),
+                                  tags={"jira_etl/connector": c.name})
+        jobs += [job, build_connection_job(c.name)]
+        checks.append(build_connection_check(c.name))
         schedules += [refresh_today_schedule(job, c.name), finalize_yesterday_schedule(job, c.name)]
         resources[jira_resource_key(c.name)] = c.resource()
     resources["storage"] = StorageResource(data_dir=os.environ.get("JIRA_ETL_DATA_DIR") or "data")
-    return dg.Definitions(assets=assets, jobs=jobs, schedules=schedules, resources=resources)
+    return dg.Definitions(assets=assets, asset_checks=checks, jobs=jobs, schedules=schedules, resources=resources)
 
 
 defs = build_definitions()

@@ -55,11 +55,14 @@ class JiraResource(dg.ConfigurableResource):
     def uses_simulator(self) -> bool:
         return not self.site and not self.cloud_id
 
-    def get_client(self) -> JiraClient:
+    def get_client(self, quick: bool = False) -> JiraClient:
+        """A client for this site; `quick` (connection tests) answers within seconds."""
         policy = RetryPolicy(
             max_retries=self.max_retries, base_delay=self.backoff_base_s,
             max_delay=self.backoff_max_s, timeout=self.timeout_s,
         )
+        if quick:
+            policy = RetryPolicy(max_retries=1, base_delay=1.0, max_delay=2.0, timeout=10.0, connect_timeout=3.0)
         if self.uses_simulator():
             sim = embedded_simulator()
             return JiraClient(sim.url, email=sim.email, api_token=sim.token, retry=policy)

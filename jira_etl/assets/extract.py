@@ -14,6 +14,14 @@ from jira_etl.settings import refresh_overlap
 from jira_etl.storage import parquet
 
 
+FRESHNESS = dg.FreshnessPolicy.time_window(fail_window=dt.timedelta(hours=48), warn_window=dt.timedelta(hours=26))
+
+
+def one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return f"{type(exc).__name__}: {text}"[:300]
+
+
 def jira_resource_key(connector: str) -> str:
     return f"jira_{connector}"
 
@@ -34,6 +42,9 @@ def build_extract_asset(connector: str) -> dg.AssetsDefinition:
         backfill_policy=dg.BackfillPolicy.single_run(),
         required_resource_keys={jira_key, "storage"},
         kinds={"python", "parquet"},
+        # Not partition-aware: it flags a connector whose newest materialization is old,
+        # the UI's view of a Stale connector (`jira-etl status` tells which days).
+        freshness_policy=FRESHNESS,
         description=(
             f"Audit records of Jira connector `{connector}`, one Parquet file per UTC day "
             "(parquet/audit_records/connector=.../date=...), collected completely by a "
@@ -51,28 +62,37 @@ def build_extract_asset(connector: str) -> dg.AssetsDefinition:
     def _extract(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         jira = getattr(context.resources, jira_key)
         storage = context.resources.storage
-        client = jira.get_client()
         window = context.partition_time_window
         days = days_in_window(window.start, window.end)
         walk = WalkStats()
         per_day, previews = [], []
         dup_ids = outside = mismatched = 0
         today = dt.datetime.now(dt.timezone.utc).date()
-        for i, day in enumerate(days, 1):
-            # The running day is refreshed incrementally; complete days are always
-            # fetched whole, so the after-midnight run finalizes yesterday.
-            result = collect_day(client, connector, day, storage.path,
-                                 slices=jira.slices, concurrency=jira.concurrency,
-                                 incremental=day >= today, overlap=refresh_overlap())
-            walk.merge(result.walk)
-            mismatched += abs(result.rows - result.unique_received - result.kept_from_previous)
-            per_day.append({"date": day.isoformat(), "records": result.rows,
-                            "fetched_from": result.fetched_from.strftime("%H:%M:%S"),
-                            "kept": result.kept_from_previous})
-            previews.append(result.preview)
-            dup_ids += result.duplicate_ids
-            outside += result.outside_window
-            context.log.info(f"[{i}/{len(days)}] {connector} {day}: {result.rows} records -> {result.path}")
+        try:
+            client = jira.get_client()
+            for i, day in enumerate(days, 1):
+                # The running day is refreshed incrementally; complete days are always
+                # fetched whole, so the after-midnight run finalizes yesterday.
+                result = collect_day(client, connector, day, storage.path,
+                                     slices=jira.slices, concurrency=jira.concurrency,
+                                     incremental=day >= today, overlap=refresh_overlap())
+                walk.merge(result.walk)
+                mismatched += abs(result.rows - result.unique_received - result.kept_from_previous)
+                per_day.append({"date": day.isoformat(), "records": result.rows,
+                                "fetched_from": result.fetched_from.strftime("%H:%M:%S"),
+                                "kept": result.kept_from_previous})
+                previews.append(result.preview)
+                dup_ids += result.duplicate_ids
+                outside += result.outside_window
+                context.log.info(f"[{i}/{len(days)}] {connector} {day}: {result.rows} records -> {result.path}")
+        except Exception as exc:
+            # Status shows the last error in one line; the run still fails loudly.
+            try:
+                storage.warehouse().record_attempt(connector, False, days[0], days[-1], one_line(exc))
+            except Exception as record_exc:  # never hide the real failure behind this one
+                context.log.warning(f"could not record the failed attempt: {one_line(record_exc)}")
+            raise
+        storage.warehouse().record_attempt(connector, True, days[0], days[-1])
         total = sum(d["records"] for d in per_day)
         preview = pd.concat(previews[-1:], ignore_index=True) if previews else pd.DataFrame()
         stats = walk.as_dict() | {"http_requests": client.stats.requests, "http_retries": client.stats.retries,

@@ -6,7 +6,7 @@ import datetime as dt
 import dagster as dg
 import pandas as pd
 
-from jira_etl.assets.extract import parquet_asset_key
+from jira_etl.assets.extract import FRESHNESS, parquet_asset_key
 from jira_etl.assets.metadata import column_schema, markdown
 from jira_etl.collect import days_in_window
 from jira_etl.partitions import daily_partitions
@@ -28,6 +28,7 @@ def build_load_asset(connector: str) -> dg.AssetsDefinition:
         backfill_policy=dg.BackfillPolicy.single_run(),
         required_resource_keys={"storage"},
         kinds={"duckdb"},
+        freshness_policy=FRESHNESS,
         description=(
             f"Rows of connector `{connector}` in DuckDB table `audit_records` "
             "(primary key connector, id). Each day is replaced in one transaction."

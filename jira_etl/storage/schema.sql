@@ -31,3 +31,13 @@ CREATE TABLE IF NOT EXISTS collected_partitions (
     loaded_at    TIMESTAMPTZ NOT NULL,
     PRIMARY KEY (connector, day)
 );
+
+-- Every collection attempt of a connector (one per extraction run), for `jira-etl status`.
+CREATE TABLE IF NOT EXISTS collection_attempts (
+    connector    VARCHAR NOT NULL,
+    attempted_at TIMESTAMPTZ NOT NULL,
+    ok           BOOLEAN NOT NULL,
+    first_day    DATE,
+    last_day     DATE,
+    message      VARCHAR
+);

@@ -23,6 +23,7 @@ from filelock import FileLock
 
 SQL_DIR = Path(__file__).parent
 DB_NAME = "jira_audit.duckdb"
+_SCHEMA_APPLIED: set[str] = set()
 
 
 class WarehouseBusyError(RuntimeError):
@@ -35,6 +36,16 @@ def sql_file(name: str) -> list[str]:
     text = (SQL_DIR / name).read_text()
     body = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("--"))
     return [s.strip() for s in body.split(";\n") if s.strip().rstrip(";").strip()]
+
+
+def apply_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Tables of the collector, then the detections' tables and views (idempotent), so
+    `jira-etl sql` sees the hunting views from the first load on."""
+    from jira_etl.detections.catalogue import ensure_schema
+
+    for stmt in sql_file("schema.sql"):
+        con.execute(stmt)
+    ensure_schema(con)
 
 
 def bind(stmt: str, params: dict) -> dict:
@@ -87,16 +98,18 @@ class Warehouse:
         with self._lock:
             con = _connect(self.path, read_only=False, wait_s=self.write_wait_s)
             try:
-                for stmt in sql_file("schema.sql"):
-                    con.execute(stmt)
+                if str(self.path) not in _SCHEMA_APPLIED:
+                    apply_schema(con)
+                    _SCHEMA_APPLIED.add(str(self.path))
                 yield con
             finally:
                 con.close()
 
     @contextlib.contextmanager
     def reader(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        if not self.path.exists():
-            # Creating the schema needs the writer once; afterwards readers never write.
+        if str(self.path) not in _SCHEMA_APPLIED:
+            # The schema (new tables of a newer release included) needs the writer once
+            # per process; afterwards readers never write.
             with self.writer():
                 pass
         con = _connect(self.path, read_only=True, wait_s=self.read_wait_s)
@@ -128,3 +141,12 @@ class Warehouse:
                 con.execute("ROLLBACK")
                 raise
         return counts
+
+    def record_attempt(self, connector: str, ok: bool, first_day: dt.date | None, last_day: dt.date | None,
+                       message: str = "") -> None:
+        """Remember how a collection attempt ended (the message must be secret-free)."""
+        with self.writer() as con:
+            con.execute(
+                "INSERT INTO collection_attempts VALUES (?, now(), ?, ?, ?, ?)",
+                [connector, ok, first_day, last_day, message[:500]],
+            )
