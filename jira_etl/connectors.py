@@ -92,7 +92,9 @@ def connectors_file() -> Path | None:
 
 def _require_env(where: str, field: str, var: object) -> str:
     if not isinstance(var, str) or not _ENV_NAME.match(var):
-        raise ConfigError(f"{where}: {field} must be the NAME of an environment variable, got {var!r}")
+        # Not echoed: a token pasted here by mistake must not reach a log.
+        raise ConfigError(f"{where}: {field} must be the NAME of an environment variable "
+                          "(letters, digits, _), not its value")
     if not os.environ.get(var):
         raise ConfigError(f"{where}: {field} names environment variable {var}, which is not set")
     return var
