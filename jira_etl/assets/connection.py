@@ -34,7 +34,7 @@ def build_connection_check(connector: str) -> dg.AssetChecksDefinition:
 
 
 def build_connection_job(connector: str) -> dg.JobDefinition:
-    @dg.op(name=f"test_connection_{connector}", required_resource_keys={jira_resource_key(connector)})
+    @dg.op(name=f"check_connection_{connector}", required_resource_keys={jira_resource_key(connector)})
     def _test(context: dg.OpExecutionContext) -> None:
         result = _run_check(context, connector)
         if not result.ok:

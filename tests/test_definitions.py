@@ -1,0 +1,25 @@
+"""The code location loads the way `dagster dev` loads it: every definition resolves."""
+
+import dagster as dg
+
+from jira_etl import definitions
+
+
+def test_definitions_resolve_for_simulator_and_several_connectors(tmp_path, monkeypatch):
+    dg.Definitions.validate_loadable(definitions.build_definitions())
+    monkeypatch.setenv("A_TOKEN", "x")
+    monkeypatch.setenv("B_TOKEN", "y")
+    (tmp_path / "c.yaml").write_text(
+        "connectors:\n"
+        "  - {name: acme, site: acme, email: a@b.co, api_token_env: A_TOKEN}\n"
+        "  - {name: beta, site: beta, email: b@b.co, api_token_env: B_TOKEN}\n"
+    )
+    monkeypatch.setenv("JIRA_ETL_CONNECTORS", str(tmp_path / "c.yaml"))
+    defs = definitions.build_definitions()
+    dg.Definitions.validate_loadable(defs)
+    repo = defs.get_repository_def()
+    assert {"collect_acme", "collect_beta", "test_connection_acme", "test_connection_beta"} <= set(repo.job_names)
+    keys = {k.to_user_string() for k in repo.asset_graph.get_all_asset_keys()}
+    assert {"acme/audit_records_parquet", "beta/audit_records_duckdb", "beta/findings"} <= keys
+    schedules = {s.name for s in repo.schedule_defs}
+    assert schedules == {"acme_refresh_today", "acme_finalize_yesterday", "beta_refresh_today", "beta_finalize_yesterday"}
