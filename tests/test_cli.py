@@ -163,3 +163,14 @@ def test_simulator_command_serves_the_api(env):
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=10)
+
+
+def test_dotenv_in_working_directory_is_honoured(env, live_sim, tmp_path):
+    (tmp_path / ".env").write_text(
+        f"JIRA_SITE={live_sim.url}\nJIRA_EMAIL={live_sim.email}\nJIRA_API_TOKEN={live_sim.token}\nJIRA_CONNECTOR=fromenv\n"
+    )
+    out = run(["test-connection"], env, cwd=tmp_path)
+    assert out.returncode == 0 and "[fromenv] Connection successful" in out.stdout
+    # The real environment wins over .env.
+    out = run(["test-connection"], env | {"JIRA_API_TOKEN": "overridden-wrong"}, cwd=tmp_path)
+    assert out.returncode == 1 and "401" in out.stdout
