@@ -66,8 +66,6 @@ def build_findings_asset(connector: str) -> dg.AssetsDefinition:
         days = days_in_window(window.start, window.end)
         warehouse = storage.warehouse()
         settings = catalogue.load_settings()
-        with warehouse.writer() as con:
-            catalogue.ensure_schema(con)
 
         # Context first (outside any write transaction of the findings).
         try:

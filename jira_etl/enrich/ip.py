@@ -15,7 +15,6 @@ import ipaddress
 import logging
 from functools import lru_cache
 
-from jira_etl.detections.catalogue import ensure_schema
 from jira_etl.storage.warehouse import Warehouse
 
 log = logging.getLogger(__name__)
@@ -72,6 +71,5 @@ def refresh_ip_info(warehouse: Warehouse, connector: str, start: dt.datetime, en
     now = dt.datetime.now(UTC)
     rows = [[ip, classify(ip), country(ip), None, now] for ip in todo]
     with warehouse.writer() as con:
-        ensure_schema(con)
         con.executemany("INSERT OR REPLACE INTO ip_info VALUES (?, ?, ?, ?, ?)", rows)
     return len(rows)

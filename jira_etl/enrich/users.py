@@ -12,7 +12,6 @@ import logging
 from dataclasses import dataclass, field
 from typing import Callable
 
-from jira_etl.detections.catalogue import ensure_schema
 from jira_etl.storage.warehouse import Warehouse
 
 log = logging.getLogger(__name__)
@@ -80,7 +79,6 @@ def upsert_users(warehouse: Warehouse, looked_up: list[str], users: list[dict], 
     if not rows:
         return
     with warehouse.writer() as con:
-        ensure_schema(con)
         con.execute("BEGIN TRANSACTION")
         try:
             # A failed look-up never erases a name found earlier.
