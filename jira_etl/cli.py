@@ -186,7 +186,7 @@ def cmd_sql(args) -> int:
 def cmd_simulator(args) -> int:
     from jira_etl.simulator.server import serve
 
-    serve(port=args.port, seed=args.seed)
+    serve(port=args.port, seed=args.seed, volume=args.volume, tz=args.tz, plant=args.plant)
     return 0
 
 
@@ -273,7 +273,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("simulator", help="serve the built-in Jira Cloud API simulator")
     s.add_argument("--port", type=int, default=8080)
-    s.add_argument("--seed", type=int, default=7)
+    s.add_argument("--seed", type=int, default=7, help="data are deterministic per seed and day")
+    s.add_argument("--volume", type=int, default=None, help="records per day (default: realistic, ~150-400 on weekdays)")
+    s.add_argument("--tz", default="+0000", help="offset `created` is written in, e.g. +0530")
+    s.add_argument("--plant", action="store_true", help="plant every detection scenario over the last 30 days")
     s.set_defaults(func=cmd_simulator)
 
     s = sub.add_parser("demo", help="collect the last days from the built-in simulator")
