@@ -18,10 +18,13 @@ record twice (deduplicated by id), never skip one.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import logging
 import threading
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Callable, Iterator, MutableMapping
 
 from jira_etl.jira.client import PAGE_LIMIT, JiraClient, UnexpectedResponseError
 
@@ -149,6 +152,67 @@ def _walk(client: JiraClient, start_ms: int, end_ms: int, limit: int, out: dict[
             cursor, skip = oldest, at_oldest
 
 
+def _slice_bounds(start_ms: int, end_ms: int, slices: int) -> list[tuple[int, int]]:
+    """Adjacent inclusive [lo, hi] slices, oldest first, that neither share nor skip a millisecond."""
+    slices = max(1, min(slices, end_ms - start_ms + 1))
+    span = (end_ms - start_ms + 1) / slices
+    return [(start_ms + round(i * span), start_ms + round((i + 1) * span) - 1) for i in range(slices)]
+
+
+def iter_window(
+    client: JiraClient,
+    start: dt.datetime,
+    end: dt.datetime,
+    *,
+    limit: int = PAGE_LIMIT,
+    slices: int = 1,
+    concurrency: int = 1,
+    sink: Callable[[], MutableMapping[int, dict]] = dict,
+    probe: bool = False,
+) -> Iterator[tuple[MutableMapping[int, dict], WalkStats]]:
+    """Walk [start, end] (inclusive) slice by slice, newest slice first, yielding each
+    slice's records (a `sink()` mapping id -> record, filled by the walk) and its stats.
+
+    Each slice is walked exactly as a whole window would be (see the module docstring);
+    only the container differs, so a sink may turn records into columns as they come.
+    Up to `concurrency` slices are walked at once and at most one more finished slice
+    waits for the consumer, so memory is bounded by a few slices, not by the window.
+    With `probe`, one request for the window's newest page decides first: a page that
+    is not full means a small window, walked as one slice (no fan-out of requests).
+    """
+    start_ms, end_ms = dt_to_ms(start), dt_to_ms(end)
+    if end_ms < start_ms:
+        return
+    if probe and slices > 1 and len(client.audit_page(start, end, offset=0, limit=limit)) < limit:
+        slices = 1
+    bounds = _slice_bounds(start_ms, end_ms, slices)[::-1]
+
+    def run(lo: int, hi: int) -> tuple[MutableMapping[int, dict], WalkStats]:
+        out, local = sink(), WalkStats()
+        _walk(client, lo, hi, limit, out, local)
+        return out, local
+
+    if concurrency <= 1 or len(bounds) == 1:
+        for lo, hi in bounds:
+            yield run(lo, hi)
+        return
+    pending: deque = deque()
+    todo = iter(bounds)
+    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="jira-slice") as pool:
+        try:
+            for lo, hi in itertools.islice(todo, concurrency + 1):
+                pending.append(pool.submit(run, lo, hi))
+            while pending:
+                result = pending.popleft().result()
+                nxt = next(todo, None)
+                if nxt is not None:
+                    pending.append(pool.submit(run, *nxt))
+                yield result
+        finally:
+            for f in pending:
+                f.cancel()
+
+
 def fetch_window(
     client: JiraClient,
     start: dt.datetime,
@@ -164,28 +228,10 @@ def fetch_window(
     bounds that neither share nor skip a millisecond), walked by `concurrency` threads.
     """
     start_ms, end_ms = dt_to_ms(start), dt_to_ms(end)
-    if end_ms < start_ms:
-        return [], WalkStats()
-    slices = max(1, min(slices, end_ms - start_ms + 1))
-    span = (end_ms - start_ms + 1) / slices
-    bounds = [(start_ms + round(i * span), start_ms + round((i + 1) * span) - 1) for i in range(slices)]
-    total = WalkStats(windows_split=slices - 1)
-    results: list[dict[int, dict]] = [{} for _ in bounds]
-
-    def run(i: int) -> None:
-        local = WalkStats()
-        _walk(client, bounds[i][0], bounds[i][1], limit, results[i], local)
-        total.merge(local)
-
-    if concurrency > 1 and slices > 1:
-        with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="jira-slice") as pool:
-            for f in [pool.submit(run, i) for i in range(slices)]:
-                f.result()
-    else:
-        for i in range(slices):
-            run(i)
+    total = WalkStats(windows_split=len(_slice_bounds(start_ms, end_ms, slices)) - 1 if end_ms >= start_ms else 0)
     merged: dict[int, dict] = {}
-    for part in results:
+    for part, local in iter_window(client, start, end, limit=limit, slices=slices, concurrency=concurrency):
+        total.merge(local)
         for rid, rec in part.items():
             if rid in merged:
                 total.duplicates_dropped += 1
