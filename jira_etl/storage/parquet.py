@@ -54,6 +54,68 @@ def write_partition(table: pa.Table, data_dir: Path, connector: str, day: dt.dat
     return final
 
 
+class PartitionWriter:
+    """Stream a connector-day into its file row group by row group, published atomically.
+
+        with PartitionWriter(data_dir, connector, day) as w:
+            for table in tables:
+                w.write(table)
+        w.path  # the published file
+
+    Tables are buffered to about ROW_GROUP_SIZE rows per row group, so memory is bounded
+    by the row group, not by the day. The file appears under its final name only when
+    the block ends without an exception (an empty day still gets a file with the schema);
+    otherwise the temporary file is removed and an earlier file stays as it was.
+    """
+
+    def __init__(self, data_dir: Path, connector: str, day: dt.date, row_group_size: int = ROW_GROUP_SIZE):
+        self.folder = partition_dir(data_dir, connector, day)
+        self.path = self.folder / FILE_NAME
+        self.row_group_size = row_group_size
+        self.rows = 0
+        self._buffer: list[pa.Table] = []
+        self._buffered = 0
+        self._tmp = self.folder / f".{FILE_NAME}.{uuid.uuid4().hex}.tmp"
+        self._writer: pq.ParquetWriter | None = None
+
+    def __enter__(self) -> "PartitionWriter":
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self._writer = pq.ParquetWriter(self._tmp, SCHEMA, compression="zstd")
+        return self
+
+    def write(self, table: pa.Table) -> None:
+        if not table.num_rows:
+            return
+        self._buffer.append(table.cast(SCHEMA))
+        self._buffered += table.num_rows
+        self.rows += table.num_rows
+        if self._buffered >= self.row_group_size:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._buffer:
+            self._writer.write_table(pa.concat_tables(self._buffer), row_group_size=self.row_group_size)
+            self._buffer, self._buffered = [], 0
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        try:
+            if exc_type is None:
+                self._flush()
+                if not self.rows:  # same file as write_partition gives an empty day
+                    self._writer.write_table(SCHEMA.empty_table())
+            self._writer.close()
+            if exc_type is None:
+                with open(self._tmp, "rb") as fh:
+                    os.fsync(fh.fileno())
+                os.replace(self._tmp, self.path)
+        finally:
+            self._buffer = []
+            if self._tmp.exists():
+                self._tmp.unlink()
+        if exc_type is None:
+            _fsync_dir(self.folder)
+
+
 def read_partition(data_dir: Path, connector: str, day: dt.date) -> pa.Table | None:
     path = partition_file(data_dir, connector, day)
     if not path.exists():
