@@ -13,10 +13,11 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from jira_etl import normalize
 from jira_etl.jira.client import JiraClient
-from jira_etl.jira.paging import WalkStats, fetch_window
+from jira_etl.jira.paging import WalkStats, fetch_window, iter_window
 from jira_etl.storage import parquet
 
 UTC = dt.timezone.utc
@@ -70,6 +71,8 @@ def collect_day(
     record already held, minus `overlap` for late writes, is fetched and merged by id.
     """
     start, end = day_bounds(day)
+    if not incremental:
+        return _collect_day_streaming(client, connector, day, data_dir, slices=slices, concurrency=concurrency)
     previous = parquet.read_partition(data_dir, connector, day) if incremental else None
     fetch_start = start
     if previous is not None and previous.num_rows:
@@ -99,3 +102,74 @@ def collect_day(
     return DayResult(day=day, path=path, rows=len(frame), preview=preview, walk=walk,
                      duplicate_ids=len(ids) - len(pc.unique(ids)), outside_window=outside,
                      unique_received=len(records), kept_from_previous=kept, fetched_from=fetch_start)
+
+
+class _ArrowSink(dict):
+    """What a slice's walk fills: ids it has seen, records turned into Arrow every
+    `flush_every` records (in the walking thread), so a busy slice never holds more
+    than a page or so of record dicts. Behaves as the walk's id -> record mapping."""
+
+    def __init__(self, connector: str, ingested: dt.datetime, flush_every: int = 5000):
+        super().__init__()
+        self.connector, self.ingested, self.flush_every = connector, ingested, flush_every
+        self._buffer: list[dict] = []
+        self.tables: list[pa.Table] = []
+
+    def __setitem__(self, rid: int, record: dict) -> None:
+        super().__setitem__(rid, None)  # the id only: the record goes to the buffer
+        self._buffer.append(record)
+        if len(self._buffer) >= self.flush_every:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._buffer:
+            self.tables.append(normalize.to_table(self._buffer, self.connector, self.ingested))
+            self._buffer = []
+
+    def finish(self) -> pa.Table:
+        """The slice's rows, newest first (by id, as a whole window would be sorted)."""
+        self._flush()
+        table = pa.concat_tables(self.tables) if self.tables else normalize.SCHEMA.empty_table()
+        self.tables = []
+        return table.take(pc.sort_indices(table, sort_keys=[("id", "descending")])) if table.num_rows > 1 else table
+
+
+def _collect_day_streaming(client: JiraClient, connector: str, day: dt.date, data_dir: Path, *,
+                           slices: int, concurrency: int) -> DayResult:
+    """A complete day, slice by slice into row groups: memory stays bounded by a few
+    slices and a row group, whatever the day's volume. The file is published only when
+    every slice has been walked (PartitionWriter), so a partial day is never visible."""
+    start, end = day_bounds(day)
+    ingested = dt.datetime.now(UTC)
+    walk = WalkStats(windows_split=max(0, slices - 1))
+    received = 0
+    preview = None
+    null_created_ids: set[int] = set()  # only these can appear in two slices
+    with parquet.PartitionWriter(data_dir, connector, day) as writer:
+        for sink, stats in iter_window(client, start, end, slices=slices, concurrency=concurrency,
+                                       sink=lambda: _ArrowSink(connector, ingested), probe=True):
+            walk.merge(stats)
+            table = sink.finish()
+            received += len(sink)
+            nulls = table.filter(pc.is_null(table.column("created"))).column("id").to_pylist() if table.num_rows else []
+            if nulls:
+                again = [i for i in nulls if i in null_created_ids]
+                if again:
+                    walk.duplicates_dropped += len(again)
+                    received -= len(again)
+                    table = table.filter(pc.invert(pc.is_in(table.column("id"), value_set=pa.array(again, pa.int64()))))
+                null_created_ids.update(nulls)
+            if preview is None and table.num_rows:
+                preview = normalize.to_dataframe(table.slice(0, 5))[PREVIEW_COLUMNS]
+            writer.write(table)
+    # What the asset checks judge, measured on exactly the file that was published.
+    written = pq.read_table(writer.path, columns=["id", "created"])
+    ids, created = written.column("id"), written.column("created")
+    inside = pc.and_(pc.greater_equal(created, pa.scalar(start, normalize.TS)),
+                     pc.less_equal(created, pa.scalar(end, normalize.TS)))
+    outside = len(written) - pc.sum(pc.fill_null(inside, False)).as_py() if len(written) else 0
+    if preview is None:
+        preview = normalize.empty_frame()[PREVIEW_COLUMNS]
+    return DayResult(day=day, path=writer.path, rows=len(written), preview=preview, walk=walk,
+                     duplicate_ids=len(ids) - len(pc.unique(ids)), outside_window=outside,
+                     unique_received=received, kept_from_previous=0, fetched_from=start)
