@@ -196,6 +196,10 @@ class JiraClient:
         # format_instant always adds one, the flag is kept for diagnostics.
         self.gateway = gateway
         self._local = threading.local()
+        # A 429 pauses every thread of this client (slices walked concurrently), not
+        # only the one that got it: retrying earlier only earns a longer wait.
+        self._resume_at = 0.0
+        self._pause_lock = threading.Lock()
 
     def __repr__(self) -> str:  # never show credentials
         return f"JiraClient({self.base_url!r})"
@@ -216,6 +220,10 @@ class JiraClient:
         last_problem = ""
         for attempt in range(policy.max_retries + 1):
             retry_after: float | None = None
+            if attempt == 0:  # on retries this thread has just waited its own delay
+                paused = self._resume_at - time.monotonic()
+                if paused > 0:
+                    policy.sleep(paused)
             try:
                 resp = self._session().get(url, params=params, timeout=(policy.connect_timeout, policy.timeout))
             except requests.exceptions.ConnectionError as exc:
@@ -255,6 +263,9 @@ class JiraClient:
             if attempt == policy.max_retries:
                 break
             wait = policy.delay(attempt, retry_after)
+            if outcome == "429":
+                with self._pause_lock:
+                    self._resume_at = max(self._resume_at, time.monotonic() + wait)
             log.info("Jira %s: %s; retry %d/%d in %.1f s", path, last_problem, attempt + 1, policy.max_retries, wait)
             policy.sleep(wait)
         raise RetriesExhaustedError(
