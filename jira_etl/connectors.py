@@ -21,7 +21,7 @@ import dagster as dg
 import yaml
 
 from jira_etl import settings
-from jira_etl.resources import JiraResource
+from jira_etl.resources import DEFAULT_CONCURRENCY, DEFAULT_SLICES, JiraResource
 from jira_etl.settings import ConfigError
 
 DEMO_CONNECTOR = "demo"
@@ -43,8 +43,8 @@ class Connector:
     site_env: str | None = None
     email_env: str | None = None
     cloud_id_env: str | None = None
-    slices: int = 1
-    concurrency: int = 1
+    slices: int = DEFAULT_SLICES
+    concurrency: int = DEFAULT_CONCURRENCY
 
     @property
     def simulated(self) -> bool:

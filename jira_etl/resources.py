@@ -11,6 +11,9 @@ from jira_etl import settings
 from jira_etl.jira.client import JiraClient, RetryPolicy
 from jira_etl.storage.warehouse import Warehouse
 
+DEFAULT_SLICES = 64
+DEFAULT_CONCURRENCY = 8
+
 _embedded_lock = threading.Lock()
 _embedded: dict[str, object] = {}
 
@@ -49,8 +52,11 @@ class JiraResource(dg.ConfigurableResource):
     backoff_base_s: float = 5.0
     backoff_max_s: float = 30.0
     timeout_s: float = 30.0
-    slices: int = 1
-    concurrency: int = 1
+    # A complete day is cut into `slices` time slices walked by `concurrency` threads
+    # (a one-page probe keeps small days to one slice, so quiet sites pay nothing);
+    # every thread pauses when Jira answers 429. Memory is bounded by a few slices.
+    slices: int = DEFAULT_SLICES
+    concurrency: int = DEFAULT_CONCURRENCY
 
     def uses_simulator(self) -> bool:
         return not self.site and not self.cloud_id
