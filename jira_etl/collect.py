@@ -162,6 +162,7 @@ def _collect_day_streaming(client: JiraClient, connector: str, day: dt.date, dat
             if preview is None and table.num_rows:
                 preview = normalize.to_dataframe(table.slice(0, 5))[PREVIEW_COLUMNS]
             writer.write(table)
+    _release_memory()
     # What the asset checks judge, measured on exactly the file that was published.
     written = pq.read_table(writer.path, columns=["id", "created"])
     ids, created = written.column("id"), written.column("created")
@@ -173,3 +174,15 @@ def _collect_day_streaming(client: JiraClient, connector: str, day: dt.date, dat
     return DayResult(day=day, path=writer.path, rows=len(written), preview=preview, walk=walk,
                      duplicate_ids=len(ids) - len(pc.unique(ids)), outside_window=outside,
                      unique_received=received, kept_from_previous=0, fetched_from=start)
+
+
+def _release_memory() -> None:
+    """Hand the day's freed buffers back to the OS (Arrow's pool and malloc keep them
+    otherwise), so the next stage's peak does not stack on this one's."""
+    pa.default_memory_pool().release_unused()
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
