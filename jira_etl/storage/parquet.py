@@ -3,7 +3,8 @@
 Layout: parquet/audit_records/connector=<name>/date=<YYYY-MM-DD>/data.parquet (hive
 style, so DuckDB and pyarrow read `connector` and `date` from the path). A file is
 written under a hidden temporary name in the same folder and renamed into place, so a
-reader or a crash never sees half a file; an empty file with the schema means
+reader or a crash never sees half a file (a killed writer's hidden temporary is removed
+by the next write of that day); an empty file with the schema means
 "collected, no records", which differs from "never collected" (no file).
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import time
 import uuid
 from pathlib import Path
 
@@ -41,7 +43,8 @@ def write_partition(table: pa.Table, data_dir: Path, connector: str, day: dt.dat
     folder = partition_dir(data_dir, connector, day)
     folder.mkdir(parents=True, exist_ok=True)
     final = folder / FILE_NAME
-    tmp = folder / f".{FILE_NAME}.{uuid.uuid4().hex}.tmp"
+    remove_stale_temporaries_in(folder)
+    tmp = _temporary(folder)
     try:
         pq.write_table(table, tmp, compression="zstd", row_group_size=ROW_GROUP_SIZE)
         with open(tmp, "rb") as fh:
@@ -75,11 +78,12 @@ class PartitionWriter:
         self.rows = 0
         self._buffer: list[pa.Table] = []
         self._buffered = 0
-        self._tmp = self.folder / f".{FILE_NAME}.{uuid.uuid4().hex}.tmp"
+        self._tmp = _temporary(self.folder)
         self._writer: pq.ParquetWriter | None = None
 
     def __enter__(self) -> "PartitionWriter":
         self.folder.mkdir(parents=True, exist_ok=True)
+        remove_stale_temporaries_in(self.folder)
         self._writer = pq.ParquetWriter(self._tmp, SCHEMA, compression="zstd")
         return self
 
@@ -124,14 +128,50 @@ def read_partition(data_dir: Path, connector: str, day: dt.date) -> pa.Table | N
     return pq.ParquetFile(path).read().cast(SCHEMA)
 
 
+def _temporary(folder: Path) -> Path:
+    """A hidden temporary name that says which process writes it (see below)."""
+    return folder / f".{FILE_NAME}.{os.getpid()}.{uuid.uuid4().hex}.tmp"
+
+
+def _is_stale(tmp: Path, legacy_age_s: float = 3600.0) -> bool:
+    """A temporary whose writer is gone: a killed run's leftover. One of a live process
+    (another run writing the same day right now) is never touched."""
+    parts = tmp.name.split(".")  # "", "data", "parquet", pid, hex, "tmp"
+    if len(parts) == 6 and parts[3].isdigit():
+        pid = int(parts[3])
+        if pid == os.getpid():
+            return False
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        except OSError:  # alive, owned by someone else
+            return False
+        return False
+    try:  # a name without a pid (older releases): stale once old enough
+        return time.time() - tmp.stat().st_mtime > legacy_age_s
+    except FileNotFoundError:
+        return False
+
+
+def remove_stale_temporaries_in(folder: Path) -> int:
+    """Delete the temporaries a crashed writer left in one partition folder."""
+    count = 0
+    for tmp in Path(folder).glob(f".{FILE_NAME}.*.tmp"):
+        if _is_stale(tmp):
+            tmp.unlink(missing_ok=True)
+            count += 1
+    return count
+
+
 def remove_stale_temporaries(data_dir: Path) -> int:
-    """Delete temporary files left by a crash (never visible to readers, only disk)."""
+    """Delete temporary files left by crashes anywhere in the dataset (never those of a
+    writer that is still running). Writers also clean their own folder before writing."""
     count = 0
     root = dataset_root(data_dir)
     if root.exists():
-        for tmp in root.glob("connector=*/date=*/.*.tmp"):
-            tmp.unlink(missing_ok=True)
-            count += 1
+        for folder in root.glob("connector=*/date=*"):
+            count += remove_stale_temporaries_in(folder)
     return count
 
 
