@@ -123,7 +123,9 @@ class _ArrowSink(dict):
 
     def _flush(self) -> None:
         if self._buffer:
-            self.tables.append(normalize.to_table(self._buffer, self.connector, self.ingested))
+            # records -> typed DataFrame (Arrow-backed, zero-copy both ways) -> Arrow
+            frame = normalize.normalize(self._buffer, self.connector, self.ingested)
+            self.tables.append(normalize.from_dataframe(frame))
             self._buffer = []
 
     def finish(self) -> pa.Table:
