@@ -3,7 +3,7 @@
     python -m jira_etl.bench.detections10m --rows 10000000 --workdir DIR
 
 Rows are generated with SQL (no HTTP, no Python per row): 30 days of a mostly benign
-mix of actions by a few dozen actors with a few addresses each, and a small share of
+mix of actions by 2000 actors with three addresses each, and a small share of
 the actions the rules look for. Prints one JSON line with:
 - `window_s`: every enabled rule once, its window spanning all generated days (all
   rows are in the window, history included);
@@ -51,12 +51,12 @@ def generate(con, rows: int, first: dt.date) -> None:
                                 + (i * {span_ms} // {rows}) * 1000),
                {summaries}[a], {cats}[a], '',
                NULL,
-               CASE WHEN h % 7 = 0 THEN NULL ELSE '10.' || (h % 40) || '.' || ((h >> 8) % 3) || '.7' END,
-               CASE WHEN h % 7 = 0 THEN NULL ELSE 'acct-' || (h % 40) END,
-               CASE WHEN h % 7 = 0 THEN NULL ELSE 'ug:' || (h % 40) END,
+               CASE WHEN h % 7 = 0 THEN NULL ELSE '10.' || (h % 250) || '.' || ((h % 2000) // 250) || '.' || ((h >> 8) % 3) END,
+               CASE WHEN h % 7 = 0 THEN NULL ELSE 'acct-' || (h % 2000) END,
+               CASE WHEN h % 7 = 0 THEN NULL ELSE 'ug:' || (h % 2000) END,
                ((h >> 16) % 5000)::VARCHAR, 'object-' || ((h >> 16) % 5000), {types}[a], '10000', 'parent',
                [{{'field_name': 'Name', 'changed_from': 'a' || (h % 9), 'changed_to': 'b' || (h % 9)}}],
-               [{{'id': 'acct-' || ((h >> 24) % 40), 'name': 'acct-' || ((h >> 24) % 40), 'type_name': 'USER',
+               [{{'id': 'acct-' || ((h >> 24) % 2000), 'name': 'acct-' || ((h >> 24) % 2000), 'type_name': 'USER',
                  'parent_id': '10000', 'parent_name': 'IDP Directory'}}],
                '{{}}', now()
         FROM g
