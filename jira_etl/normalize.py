@@ -15,7 +15,7 @@ import orjson
 import pandas as pd
 import pyarrow as pa
 
-from jira_etl.jira.paging import created_ms
+from jira_etl.jira.paging import created_ms, record_id
 
 CHANGED_VALUE = pa.struct([("field_name", pa.string()), ("changed_from", pa.string()), ("changed_to", pa.string())])
 ASSOCIATED_ITEM = pa.struct(
@@ -75,14 +75,8 @@ def _text(value: Any) -> str | None:
     return json.dumps(value, ensure_ascii=True, sort_keys=True, default=str)
 
 
-def _record_id(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value if -(2**63) <= value < 2**63 else None
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return _record_id(int(value.strip()))
-    return None
+# The walk's rule, so a record the walk counted is a row here and the reverse.
+_record_id = record_id
 
 
 def _items(value: Any, keys: list[tuple[str, str]]) -> list[dict]:

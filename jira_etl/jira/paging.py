@@ -70,6 +70,23 @@ def created_ms(record: dict) -> int | None:
     return int(value.timestamp() * 1000 + (0.5 if value.timestamp() >= 0 else -0.5))
 
 
+def record_id(value: object) -> int | None:
+    """The record's id as a signed 64-bit integer, or None when it has none usable: one
+    rule for the walk and the table. Digit strings are accepted (ASCII digits, an optional
+    leading '-'); anything else ('--5', '²', floats, booleans, 40 digits) is no id."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        text = value.strip()
+        digits = text[1:] if text.startswith("-") else text
+        if not (0 < len(digits) <= 19 and digits.isascii() and digits.isdigit()):
+            return None
+        value = int(text)
+    if isinstance(value, int) and -(2**63) <= value < 2**63:
+        return value
+    return None
+
+
 def ms_to_dt(ms: int) -> dt.datetime:
     return dt.datetime.fromtimestamp(ms / 1000, tz=UTC).replace(microsecond=(ms % 1000) * 1000)
 
@@ -111,10 +128,8 @@ def _walk(client: JiraClient, start_ms: int, end_ms: int, limit: int, out: dict[
         before = len(out)
         for record in page:
             t = created_ms(record)
-            rid = record.get("id")
-            if isinstance(rid, str) and rid.strip().lstrip("-").isdigit():
-                rid = int(rid)
-            if not isinstance(rid, int) or isinstance(rid, bool):
+            rid = record_id(record.get("id"))
+            if rid is None:
                 stats.without_id_dropped += 1
             elif t is not None and not (start_ms <= t <= end_ms):
                 # Belongs to another partition; it is collected there, never twice.

@@ -36,3 +36,31 @@ def test_a_killed_writers_temporary_is_removed_by_the_next_write_never_a_live_on
         live.kill()
         live.wait()
     assert parquet.remove_stale_temporaries(tmp_path) == 1 and not busy.exists()
+
+
+def _page(records):
+    return {"offset": 0, "limit": 1000, "total": len(records), "records": records}
+
+
+def test_odd_record_ids_are_dropped_by_one_rule_never_a_crash(tmp_path):
+    """Regression: an id such as "--5" or "²" passed the walk's isdigit() test and then
+    crashed int() (ValueError: the whole run failed); an id beyond 64 bits was counted as
+    received by the walk but dropped by the normalizer (written != received)."""
+    from jira_etl.collect import collect_day
+    from jira_etl.jira.client import JiraClient
+    from jira_etl.jira.paging import record_id
+    from jira_etl.reliability.badinput import canned_server
+
+    day = dt.date(2026, 3, 1)
+    at = lambda h: f"2026-03-01T{h:02d}:00:00.000+0000"  # noqa: E731
+    odd = ["--5", "\u00b2", "\u0661\u0662", 2**70, "1" * 40, True, 3.5, None, "+4", ""]
+    records = [{"id": v, "created": at(1 + i)} for i, v in enumerate(odd)]
+    records += [{"id": "31", "created": at(20)}, {"id": " 27 ", "created": at(21)}, {"id": -26, "created": at(22)}]
+    assert [record_id(v) for v in odd] == [None] * len(odd)
+    with canned_server(_page(records[::-1])) as url:
+        client = JiraClient(url, email="a@b.example", api_token="t")
+        result = collect_day(client, "acme", day, tmp_path, slices=1, concurrency=1)
+    table = pq.read_table(result.path)
+    assert sorted(table.column("id").to_pylist()) == [-26, 27, 31]
+    assert result.rows == result.unique_received == 3
+    assert result.walk.without_id_dropped == len(odd)
