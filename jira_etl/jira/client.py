@@ -279,9 +279,11 @@ class JiraClient:
             AUDIT_PATH,
             {"from": format_instant(frm), "to": format_instant(to), "offset": offset, "limit": limit},
         )
-        if not isinstance(body, dict) or not isinstance(body.get("records", []), list):
+        # A body without 'records' is not an empty page: treating it as one would end
+        # the window and publish the day without its records.
+        if not isinstance(body, dict) or not isinstance(body.get("records"), list):
             raise UnexpectedResponseError(f"{AUDIT_PATH} answered JSON without a 'records' list")
-        return [r for r in body.get("records") or [] if isinstance(r, dict)]
+        return [r for r in body["records"] if isinstance(r, dict)]
 
     def myself(self) -> dict:
         return self.get_json("/rest/api/3/myself")

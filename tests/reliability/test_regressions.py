@@ -64,3 +64,20 @@ def test_odd_record_ids_are_dropped_by_one_rule_never_a_crash(tmp_path):
     assert sorted(table.column("id").to_pylist()) == [-26, 27, 31]
     assert result.rows == result.unique_received == 3
     assert result.walk.without_id_dropped == len(odd)
+
+
+def test_a_body_without_records_fails_instead_of_publishing_an_empty_day(tmp_path):
+    """Regression: `{"offset": 0, "total": 3}` (no 'records', e.g. a proxy's JSON) was read
+    as an empty page, which ends the window: the day was published with no records."""
+    import pytest
+
+    from jira_etl.collect import collect_day
+    from jira_etl.jira.client import JiraClient, RetryPolicy, UnexpectedResponseError
+    from jira_etl.reliability.badinput import canned_server
+
+    day = dt.date(2026, 3, 1)
+    with canned_server({"offset": 0, "limit": 1000, "total": 3}) as url:
+        client = JiraClient(url, email="a@b.example", api_token="t", retry=RetryPolicy(max_retries=0))
+        with pytest.raises(UnexpectedResponseError, match="records"):
+            collect_day(client, "acme", day, tmp_path, slices=1, concurrency=1)
+    assert not parquet.partition_file(tmp_path, "acme", day).exists()
