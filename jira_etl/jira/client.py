@@ -187,7 +187,9 @@ class JiraClient:
         if bearer_token:
             self._auth: Any = _BearerAuth(bearer_token)
         elif email and api_token:
-            self._auth = (email, api_token)
+            # As UTF-8 bytes: requests would encode str as Latin-1 and crash (outside any
+            # error the caller handles) on an address such as 用户@example.com.
+            self._auth = (email.encode("utf-8"), api_token.encode("utf-8"))
         else:
             raise ValueError("JiraClient needs email+api_token or a bearer token")
         self.retry = retry or RetryPolicy()

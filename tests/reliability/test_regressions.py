@@ -81,3 +81,18 @@ def test_a_body_without_records_fails_instead_of_publishing_an_empty_day(tmp_pat
         with pytest.raises(UnexpectedResponseError, match="records"):
             collect_day(client, "acme", day, tmp_path, slices=1, concurrency=1)
     assert not parquet.partition_file(tmp_path, "acme", day).exists()
+
+
+def test_a_non_latin1_email_is_sent_as_utf8_not_a_crash():
+    """Regression: requests encodes Basic credentials as Latin-1, so an email such as
+    用户@example.com raised UnicodeEncodeError (a traceback from test-connection)."""
+    import pytest
+
+    from jira_etl.jira.client import AuthenticationError, JiraClient
+    from jira_etl.simulator.data import SiteData
+    from jira_etl.simulator.server import JiraSimulator
+
+    with JiraSimulator(SiteData(seed=3), email="\u7528\u6237@example.com", token="tok") as sim:
+        assert JiraClient(sim.url, email=sim.email, api_token="tok").myself()["accountId"]
+        with pytest.raises(AuthenticationError):
+            JiraClient(sim.url, email="\u7528\u6237@example.com", api_token="wrong").myself()
