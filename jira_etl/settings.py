@@ -95,7 +95,13 @@ def resolve_site(value: str, field: str = "JIRA_SITE") -> str:
                 "as in https://<name>.atlassian.net) nor an https:// URL"
             )
         return f"https://{name.lower()}.atlassian.net"
-    parts = urlsplit(raw)
+    if any(c.isspace() or not c.isprintable() for c in raw):
+        # urlsplit silently drops tabs and newlines, which can hide another host.
+        raise ConfigError(f"{field}: {raw!r} contains whitespace or control characters")
+    try:
+        parts = urlsplit(raw)
+    except ValueError as exc:  # a broken IPv6 literal, NFKC look-alikes of / ? # @ :
+        raise ConfigError(f"{field}: {raw!r} is not a valid URL ({exc})") from None
     scheme = parts.scheme.lower()
     try:
         host = parts.hostname or ""
@@ -106,6 +112,11 @@ def resolve_site(value: str, field: str = "JIRA_SITE") -> str:
         raise ConfigError(f"{field}: credentials in the URL are not allowed; use JIRA_EMAIL/JIRA_API_TOKEN")
     if not host:
         raise ConfigError(f"{field}: {raw!r} has no host")
+    if not host.isascii():
+        raise ConfigError(
+            f"{field}: host {host!r} is not plain ASCII (a look-alike of another site?); "
+            "write an internationalized name in its xn-- form if it really is yours"
+        )
     if parts.query or parts.fragment:
         raise ConfigError(f"{field}: {raw!r} must not carry a query or fragment")
     if parts.path not in ("", "/"):
@@ -135,6 +146,9 @@ def validate_token(value: str, field: str = "JIRA_API_TOKEN") -> str:
     if any(c.isspace() for c in token):
         # Never echo the token itself.
         raise ConfigError(f"{field} contains whitespace; paste the token exactly as issued")
+    if not (token.isascii() and token.isprintable()):
+        raise ConfigError(f"{field} contains characters no API token has (non-ASCII or control characters, "
+                          "such as a curly quote or an invisible character pasted with it)")
     return token
 
 

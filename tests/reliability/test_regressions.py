@@ -96,3 +96,36 @@ def test_a_non_latin1_email_is_sent_as_utf8_not_a_crash():
         assert JiraClient(sim.url, email=sim.email, api_token="tok").myself()["accountId"]
         with pytest.raises(AuthenticationError):
             JiraClient(sim.url, email="\u7528\u6237@example.com", api_token="wrong").myself()
+
+
+def test_site_tricks_are_refused_with_the_field_named_never_a_traceback():
+    """Regression: urlsplit's ValueError (a broken IPv6 literal, a fullwidth solidus that
+    NFKC turns into '/') escaped resolve_site as a traceback, and a host with look-alike
+    letters (Cyrillic 'а' in аcme.atlassian.net) was accepted."""
+    import pytest
+
+    from jira_etl.settings import ConfigError, resolve_site
+
+    for site in ["http://[::1", "https://evil.example\uff0f.atlassian.net", "https://\u0430cme.atlassian.net",
+                 "https://acme.atlassian.net\t@evil.example", "https://acme.atlassian.net@evil.example",
+                 "http://evil.example", "acme.atlassian.net.evil.example"]:
+        with pytest.raises(ConfigError, match="JIRA_SITE"):
+            resolve_site(site)
+    assert resolve_site("acme") == "https://acme.atlassian.net"
+    assert resolve_site("https://jira.acme.example/") == "https://jira.acme.example"
+    assert resolve_site("http://[::1]:8080") == "http://[::1]:8080"
+
+
+def test_a_token_with_a_curly_quote_or_control_character_is_refused_without_echo():
+    """Regression: a token pasted with a curly quote reached requests, which raised
+    UnicodeEncodeError (a traceback from test-connection; 'UnicodeEncodeError' as the
+    backfill's only message), naming no field."""
+    import pytest
+
+    from jira_etl.settings import ConfigError, validate_token
+
+    for bad in ["s3cret\u2019", "s3cret\x01", "s3cr\u00e9t", "s3cret\u200b"]:
+        with pytest.raises(ConfigError, match="JIRA_API_TOKEN") as err:
+            validate_token(bad)
+        assert "s3cr" not in str(err.value)
+    assert validate_token(" ATATT3xFf-_=+/09 ") == "ATATT3xFf-_=+/09"
