@@ -85,6 +85,8 @@ def connectors_file() -> Path | None:
         path = Path(explicit)
         if not path.exists():
             raise ConfigError(f"JIRA_ETL_CONNECTORS: file {path} does not exist")
+        if not path.is_file():
+            raise ConfigError(f"JIRA_ETL_CONNECTORS: {path} is not a file")
         return path
     default = Path.cwd() / "connectors.yaml"
     return default if default.exists() else None
@@ -102,7 +104,11 @@ def _require_env(where: str, field: str, var: object) -> str:
 
 def load_file(path: Path) -> list[Connector]:
     try:
-        doc = yaml.safe_load(path.read_text())
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot be read as UTF-8 text ({type(exc).__name__})") from None
+    try:
+        doc = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML ({exc})") from None
     if not isinstance(doc, dict) or set(doc) != {"connectors"} or not isinstance(doc["connectors"], list):
@@ -171,4 +177,11 @@ def configured_connectors() -> list[Connector]:
         return load_file(path)
     if os.environ.get("JIRA_SITE") or os.environ.get("JIRA_CLOUD_ID"):
         return from_environment()
+    given = [v for v in ("JIRA_EMAIL", "JIRA_API_TOKEN", "JIRA_OAUTH_TOKEN") if os.environ.get(v)]
+    if given:
+        # Credentials without a site are a half-made configuration: collecting the
+        # built-in simulator's records instead would look like success.
+        raise ConfigError(f"JIRA_SITE is not set although {' and '.join(given)} {'is' if len(given) == 1 else 'are'}: "
+                          "set JIRA_SITE (acme or https://acme.atlassian.net), or JIRA_CLOUD_ID for OAuth; "
+                          "unset them to use the built-in simulator")
     return [Connector(DEMO_CONNECTOR)]

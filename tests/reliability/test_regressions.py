@@ -129,3 +129,33 @@ def test_a_token_with_a_curly_quote_or_control_character_is_refused_without_echo
             validate_token(bad)
         assert "s3cr" not in str(err.value)
     assert validate_token(" ATATT3xFf-_=+/09 ") == "ATATT3xFf-_=+/09"
+
+
+def test_credentials_without_a_site_and_unreadable_connectors_files_are_config_errors(tmp_path, monkeypatch):
+    """Regression: JIRA_EMAIL/JIRA_API_TOKEN set but JIRA_SITE empty silently collected
+    the built-in simulator's records (exit 0, rows written); a connectors file that is a
+    directory or not UTF-8 raised IsADirectoryError/UnicodeDecodeError (tracebacks)."""
+    import pytest
+
+    from jira_etl.connectors import configured_connectors
+    from jira_etl.settings import ConfigError
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("JIRA_EMAIL", "a@b.example")
+    monkeypatch.setenv("JIRA_API_TOKEN", "s3cret")
+    with pytest.raises(ConfigError, match="JIRA_SITE is not set") as err:
+        configured_connectors()
+    assert "s3cret" not in str(err.value)
+    monkeypatch.delenv("JIRA_EMAIL")
+    monkeypatch.delenv("JIRA_API_TOKEN")
+    assert [c.name for c in configured_connectors()] == ["demo"]
+    folder = tmp_path / "conf.d"
+    folder.mkdir()
+    monkeypatch.setenv("JIRA_ETL_CONNECTORS", str(folder))
+    with pytest.raises(ConfigError, match="JIRA_ETL_CONNECTORS"):
+        configured_connectors()
+    binary = tmp_path / "connectors.yaml"
+    binary.write_bytes(b"connectors:\n  - name: \xff\xfe\n")
+    monkeypatch.setenv("JIRA_ETL_CONNECTORS", str(binary))
+    with pytest.raises(ConfigError, match="connectors.yaml"):
+        configured_connectors()
