@@ -33,9 +33,8 @@ def memory_limit(read_only: bool) -> str:
 
     DuckDB would otherwise take up to 80% of RAM for its buffer pool, and a 1M-record
     day's load or findings then push a backfill past 1 GiB. Beyond the limit DuckDB
-    spills to disk: a load runs as fast at 512MB, but the detection suite over 10M rows
-    took 46 s at 512MB, 32 s at 1GB and 19 s at 8GB here: raise the reader's limit for
-    big warehouses."""
+    spills to disk: a load runs as fast at 512MB; the detection suite over millions of
+    rows may spill too, so raise the reader's limit for big warehouses."""
     var, default = ("JIRA_ETL_DUCKDB_READ_MEMORY", "512MB") if read_only else ("JIRA_ETL_DUCKDB_WRITE_MEMORY", "512MB")
     value = (os.environ.get(var) or default).strip()
     if not re.fullmatch(r"\d+(\.\d+)?\s*(B|KB|MB|GB|KiB|MiB|GiB)", value, re.IGNORECASE):
