@@ -217,3 +217,16 @@ def test_instant_beyond_offset_cap_never_hides_older_records():
     assert {r["id"] for r in older + newer} <= got
     assert len(got & {r["id"] for r in burst}) == 2000
     assert stats.instants_possibly_capped == 1
+
+
+def test_fan_out_is_sized_by_the_probe_page():
+    from jira_etl.jira.paging import RECORDS_PER_SLICE, _slices_for_volume
+
+    day_ms = 86_400_000
+    t0 = dt.datetime.combine(DAY, dt.time(12), UTC)
+    def page(n, span_s):
+        return [{"created": (t0 + dt.timedelta(seconds=span_s * i / n)).isoformat()} for i in range(n)]
+    assert _slices_for_volume(page(999, 60), 1000, day_ms, 64) == 1  # not full: a small window
+    # 1000 records in one hour of a 24-hour window: about 24,000 records.
+    assert _slices_for_volume(page(1000, 3600), 1000, day_ms, 64) == -(-24_000 // RECORDS_PER_SLICE)
+    assert _slices_for_volume(page(1000, 60), 1000, day_ms, 64) == 64  # a huge day: capped

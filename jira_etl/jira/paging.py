@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import logging
+import math
 import threading
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
@@ -174,6 +175,20 @@ def _slice_bounds(start_ms: int, end_ms: int, slices: int) -> list[tuple[int, in
     return [(start_ms + round(i * span), start_ms + round((i + 1) * span) - 1) for i in range(slices)]
 
 
+RECORDS_PER_SLICE = 5000
+
+
+def _slices_for_volume(page: list[dict], limit: int, window_ms: int, max_slices: int) -> int:
+    """Slices worth walking for a window whose newest page is `page`: each slice costs a
+    couple of requests of overhead, so a small day is not cut into dozens of them."""
+    if len(page) < limit:
+        return 1
+    times = [t for t in map(created_ms, page) if t is not None]
+    span = (max(times) - min(times) + 1) if times else 1
+    estimate = len(page) * window_ms / span
+    return max(1, min(max_slices, math.ceil(estimate / RECORDS_PER_SLICE)))
+
+
 def iter_window(
     client: JiraClient,
     start: dt.datetime,
@@ -192,14 +207,16 @@ def iter_window(
     only the container differs, so a sink may turn records into columns as they come.
     Up to `concurrency` slices are walked at once and at most one more finished slice
     waits for the consumer, so memory is bounded by a few slices, not by the window.
-    With `probe`, one request for the window's newest page decides first: a page that
-    is not full means a small window, walked as one slice (no fan-out of requests).
+    With `probe`, one request for the window's newest page sizes the fan-out first: a
+    page that is not full means a small window, walked as one slice; otherwise the
+    page's time span estimates the window's volume, at most RECORDS_PER_SLICE a slice.
     """
     start_ms, end_ms = dt_to_ms(start), dt_to_ms(end)
     if end_ms < start_ms:
         return
-    if probe and slices > 1 and len(client.audit_page(start, end, offset=0, limit=limit)) < limit:
-        slices = 1
+    if probe and slices > 1:
+        slices = _slices_for_volume(client.audit_page(start, end, offset=0, limit=limit),
+                                    limit, end_ms - start_ms + 1, slices)
     bounds = _slice_bounds(start_ms, end_ms, slices)[::-1]
 
     def run(lo: int, hi: int) -> tuple[MutableMapping[int, dict], WalkStats]:
