@@ -142,6 +142,33 @@ def main(argv: list[str] | None = None) -> int:
     return 0 if ok else 1
 
 
+# What the harness found when it was first run, each fixed with a regression test in
+# tests/reliability/test_regressions.py (make test).
+FOUND = [
+    "## Found by this harness and fixed", "",
+    "- Crash: a SIGKILLed backfill left its hidden `.data.parquet.<uuid>.tmp` in the day's folder "
+    "for ever (nothing removed it). Temporaries now carry the writer's pid; the next write of the "
+    "day removes those whose process is gone, never a live writer's.",
+    "- Malformed API data: an id such as `--5` or `²` passed the walk's `isdigit()` test and crashed "
+    "`int()`, failing the whole run; an id beyond 64 bits was counted as received by the walk but "
+    "dropped by the table. One id rule (`paging.record_id`) now serves both.",
+    "- Malformed API data: an answer without a `records` list (`{\"total\": 3}`) was read as an "
+    "empty page, which ends the window: the day was published without its records. It is now an error.",
+    "- Bad configuration: `JIRA_SITE` values that `urlsplit` rejects (a broken IPv6 literal, a "
+    "fullwidth solidus that NFKC turns into `/`) escaped as tracebacks; hosts with look-alike "
+    "letters and URLs with tabs/newlines (which `urlsplit` silently drops) were accepted.",
+    "- Bad configuration: a token pasted with a curly quote or a control character reached "
+    "`requests` (UnicodeEncodeError: a traceback from test-connection, no field named); an email "
+    "outside Latin-1 crashed the same way. Tokens are now checked; credentials go out as UTF-8.",
+    "- Bad configuration: `JIRA_EMAIL`/`JIRA_API_TOKEN` set without `JIRA_SITE` silently collected "
+    "the built-in simulator's records (exit 0, rows written); a connectors file that is a directory "
+    "or not UTF-8 raised a traceback.",
+    "- A flaky property test (test_paging, arrivals): its clock-blind truth counted a record the "
+    "moving clock had not yet created.",
+    "",
+]
+
+
 def render(results: dict, started: dt.datetime, total_s: float, quick: bool) -> str:
     def status(name):
         r = results.get(name)
@@ -227,8 +254,9 @@ def render(results: dict, started: dt.datetime, total_s: float, quick: bool) -> 
         for name, res, msg in b["config_rows"]:
             lines.append(f"| {name} | {res} | {(msg or '').replace('|', chr(92) + '|')[:160]} |")
         lines.append("")
+    lines += FOUND
     failures = [(n, r["failures"]) for n, r in results.items() if r.get("failures")]
-    lines += ["## Failures", ""]
+    lines += ["## Failures of this run", ""]
     if not failures:
         lines.append("None.")
     for n, fs in failures:

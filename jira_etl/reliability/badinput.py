@@ -203,8 +203,9 @@ def run_config_catalogue(root: Path, capture: Capture, site_url: str, cases: lis
             rc, output = run_main_in_process(args, env, croot)
             capture.add(f"config-{case.name}", output)
         problems = _judge(case, rc, output, Path(env["JIRA_ETL_DATA_DIR"]))
-        last = [line for line in output.strip().splitlines() if line.strip()][-1:] or [""]
-        results.append(CaseResult(case.name, not problems, problems, last[0][:200]))
+        lines = [line for line in output.strip().splitlines() if line.strip()]
+        said = [line for line in lines if "error:" in line or "failed" in line.lower()] or lines[-1:] or [""]
+        results.append(CaseResult(case.name, not problems, problems, said[0][:200]))
         log(f"  config {'PASS' if not problems else 'FAIL'} {case.name}" + (f": {problems}" if problems else ""))
     return results
 
