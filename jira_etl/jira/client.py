@@ -345,7 +345,7 @@ def _short(exc: Exception) -> str:
 
 def _typed_error(resp: requests.Response, url: str) -> JiraError:
     status = resp.status_code
-    detail = _error_text(resp)
+    detail = _error_text(resp).rstrip(". ")  # our sentences follow it
     if status == 400:
         return BadRequestError(f"Jira rejected the request (400): {detail}", status)
     if status == 401:
