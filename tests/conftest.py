@@ -7,6 +7,7 @@ import os
 
 import dagster as dg
 import pytest
+from hypothesis import settings as hypothesis_settings
 from support import fast_retry
 
 from jira_etl.jira.client import JiraClient
@@ -14,6 +15,12 @@ from jira_etl.simulator.data import SiteData
 from jira_etl.simulator.server import Faults, JiraSimulator
 
 UTC = dt.timezone.utc
+
+# CI replays the same generated examples every time (a landing must not hinge on a
+# lucky draw); developers' runs keep exploring new ones.
+hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    hypothesis_settings.load_profile("ci")
 
 
 @pytest.fixture
