@@ -39,6 +39,16 @@ def days_in_window(start: dt.datetime, end: dt.datetime) -> list[dt.date]:
     return days
 
 
+def check_counts(table: pa.Table, start: dt.datetime, end: dt.datetime) -> tuple[int, int]:
+    """(ids seen more than once, rows whose `created` is missing or outside [start, end])."""
+    if not len(table):
+        return 0, 0
+    ids, created = table.column("id"), table.column("created")
+    inside = pc.and_(pc.greater_equal(created, pa.scalar(start, normalize.TS)),
+                     pc.less_equal(created, pa.scalar(end, normalize.TS)))
+    return len(ids) - len(pc.unique(ids)), len(table) - pc.sum(pc.fill_null(inside, False)).as_py()
+
+
 @dataclass
 class DayResult:
     day: dt.date
@@ -92,15 +102,11 @@ def collect_day(
         frame = normalize.to_dataframe(table)
     path = parquet.write_partition(table, data_dir, connector, day)
     # What the asset checks judge, measured on exactly the table that was written.
-    ids = table.column("id")
-    created = table.column("created")
-    inside = pc.and_(pc.greater_equal(created, pa.scalar(start, normalize.TS)),
-                     pc.less_equal(created, pa.scalar(end, normalize.TS)))
-    outside = len(table) - pc.sum(pc.fill_null(inside, False)).as_py() if len(table) else 0
+    duplicates, outside = check_counts(table, start, end)
     # Keep only a few rows: a range run may cover months of busy days.
     preview = frame[PREVIEW_COLUMNS].head(5)
     return DayResult(day=day, path=path, rows=len(frame), preview=preview, walk=walk,
-                     duplicate_ids=len(ids) - len(pc.unique(ids)), outside_window=outside,
+                     duplicate_ids=duplicates, outside_window=outside,
                      unique_received=len(records), kept_from_previous=kept, fetched_from=fetch_start)
 
 
@@ -167,14 +173,11 @@ def _collect_day_streaming(client: JiraClient, connector: str, day: dt.date, dat
     _release_memory()
     # What the asset checks judge, measured on exactly the file that was published.
     written = pq.read_table(writer.path, columns=["id", "created"])
-    ids, created = written.column("id"), written.column("created")
-    inside = pc.and_(pc.greater_equal(created, pa.scalar(start, normalize.TS)),
-                     pc.less_equal(created, pa.scalar(end, normalize.TS)))
-    outside = len(written) - pc.sum(pc.fill_null(inside, False)).as_py() if len(written) else 0
+    duplicates, outside = check_counts(written, start, end)
     if preview is None:
         preview = normalize.empty_frame()[PREVIEW_COLUMNS]
     return DayResult(day=day, path=writer.path, rows=len(written), preview=preview, walk=walk,
-                     duplicate_ids=len(ids) - len(pc.unique(ids)), outside_window=outside,
+                     duplicate_ids=duplicates, outside_window=outside,
                      unique_received=received, kept_from_previous=0, fetched_from=start)
 
 
