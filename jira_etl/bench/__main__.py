@@ -38,6 +38,7 @@ import orjson
 import requests
 
 from jira_etl.bench.sim import EMAIL, TOKEN, SimProcess
+from jira_etl.measure import wait_with_rusage
 
 ROOT = Path(__file__).resolve().parents[2]
 BENCH_VENV = ROOT / ".venv-bench"
@@ -56,21 +57,11 @@ def run_measured(cmd: list[str], env: dict | None = None, cwd: str | None = None
     t0 = time.perf_counter()
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=out, stderr=err)
-        deadline = time.monotonic() + timeout
-        while True:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.monotonic() > deadline:
-                proc.kill()
-                pid, status, usage = os.wait4(proc.pid, 0)
-                break
-            time.sleep(0.02)
+        code, usage = wait_with_rusage(proc, timeout)
         wall = time.perf_counter() - t0
-        proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
-        return wall, usage.ru_maxrss / 1024, out.read().decode(), err.read().decode(), proc.returncode
+        return wall, usage.ru_maxrss / 1024, out.read().decode(), err.read().decode(), code
 
 
 def window_days(days: int) -> list[dt.date]:

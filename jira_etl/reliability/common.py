@@ -20,6 +20,8 @@ from pathlib import Path
 import duckdb
 import pyarrow.parquet as pq
 
+from jira_etl.measure import wait_with_rusage
+
 UTC = dt.timezone.utc
 BIN = Path(sys.executable).parent / "jira-etl"
 CONNECTOR = "acme"
@@ -125,21 +127,10 @@ def run_cli(args: list[str], env: dict, *, capture: Capture | None = None, timeo
     with open(cwd / f".out-{os.getpid()}-{time.monotonic_ns()}", "w+") as out, \
             open(cwd / f".err-{os.getpid()}-{time.monotonic_ns()}", "w+") as err:
         proc = subprocess.Popen([str(BIN), *args], env=env, cwd=str(cwd), stdout=out, stderr=err)
-        deadline = t0 + timeout
-        rusage = None
-        while True:
-            pid, status, rusage = os.wait4(proc.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.monotonic() > deadline:
-                proc.kill()
-                pid, status, rusage = os.wait4(proc.pid, 0)
-                break
-            time.sleep(0.05)
-        proc.returncode = os.waitstatus_to_exitcode(status)
+        code, rusage = wait_with_rusage(proc, timeout - (time.monotonic() - t0), poll_s=0.05)
         out.seek(0), err.seek(0)
-        res = CliResult(list(args), proc.returncode, out.read(), err.read(), time.monotonic() - t0,
-                        rusage.ru_maxrss / 1024 if rusage else 0.0)
+        res = CliResult(list(args), code, out.read(), err.read(), time.monotonic() - t0,
+                        rusage.ru_maxrss / 1024)
         for f in (out, err):
             os.unlink(f.name)
     if capture is not None:
