@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 
 from jira_etl import normalize
 from jira_etl.jira.client import JiraClient
-from jira_etl.jira.paging import WalkStats, fetch_window, iter_window
+from jira_etl.jira.paging import RecordSink, WalkStats, iter_window
 from jira_etl.storage import parquet
 
 UTC = dt.timezone.utc
@@ -89,9 +89,8 @@ def collect_day(
         newest = pc.max(previous.column("created")).as_py()
         if newest is not None:
             fetch_start = max(start, newest - overlap)
-    records, walk = fetch_window(client, fetch_start, end, slices=slices, concurrency=concurrency)
-    frame = normalize.normalize(records, connector)
-    table = normalize.from_dataframe(frame)
+    table, walk, received = _fetch_table(client, connector, fetch_start, end, slices=slices, concurrency=concurrency)
+    frame = normalize.to_dataframe(table)
     kept = 0
     if previous is not None and previous.num_rows:
         # A fresh copy of a record wins over the held one; everything else is kept.
@@ -107,39 +106,103 @@ def collect_day(
     preview = frame[PREVIEW_COLUMNS].head(5)
     return DayResult(day=day, path=path, rows=len(frame), preview=preview, walk=walk,
                      duplicate_ids=duplicates, outside_window=outside,
-                     unique_received=len(records), kept_from_previous=kept, fetched_from=fetch_start)
+                     unique_received=received, kept_from_previous=kept, fetched_from=fetch_start)
 
 
-class _ArrowSink(dict):
-    """What a slice's walk fills: ids it has seen, records turned into Arrow every
-    `flush_every` records (in the walking thread), so a busy slice never holds more
-    than a page or so of record dicts. Behaves as the walk's id -> record mapping."""
+def _fetch_table(client: JiraClient, connector: str, start: dt.datetime, end: dt.datetime, *,
+                 slices: int, concurrency: int) -> tuple[pa.Table, WalkStats, int]:
+    """Every record of [start, end] as one table (newest first), for windows small enough
+    to hold: the running day's refresh."""
+    ingested = dt.datetime.now(UTC)
+    walk, tables, seen = WalkStats(), [], set()
+    for sink, stats in iter_window(client, start, end, slices=slices, concurrency=concurrency,
+                                   sink=lambda: _ArrowSink(connector, ingested), probe=True):
+        walk.merge(stats)
+        table = sink.finish()
+        # Only a record without `created` can be in two slices: keep its first copy.
+        ids = table.column("id").to_pylist()
+        rows = [i for i, rid in enumerate(ids) if not (rid in seen or seen.add(rid))]
+        if len(rows) < len(ids):
+            walk.duplicates_dropped += len(ids) - len(rows)
+            table = table.take(rows)
+        tables.append(table)
+    table = pa.concat_tables(tables) if tables else normalize.SCHEMA.empty_table()
+    if table.num_rows > 1:
+        table = table.take(pc.sort_indices(table, sort_keys=[("id", "descending")]))
+    return table, walk, table.num_rows
 
-    def __init__(self, connector: str, ingested: dt.datetime, flush_every: int = 5000):
+
+class _ArrowSink(RecordSink):
+    """What a slice's walk fills when collecting: each page arrives as the records' JSON
+    texts and is parsed straight into Arrow (in the walking thread, mostly without the
+    GIL); the walk's bookkeeping is done on its columns. Its length is the number of
+    distinct ids kept, as for any sink."""
+
+    raw_pages = True
+
+    def __init__(self, connector: str, ingested: dt.datetime):
         super().__init__()
-        self.connector, self.ingested, self.flush_every = connector, ingested, flush_every
-        self._buffer: list[dict] = []
+        self.connector, self.ingested = connector, ingested
+        self._seen: set[int] = set()
         self.tables: list[pa.Table] = []
 
-    def __setitem__(self, rid: int, record: dict) -> None:
-        super().__setitem__(rid, None)  # the id only: the record goes to the buffer
-        self._buffer.append(record)
-        if len(self._buffer) >= self.flush_every:
-            self._flush()
+    def __len__(self) -> int:
+        return len(self._seen)
 
-    def _flush(self) -> None:
-        if self._buffer:
-            # records -> typed DataFrame (Arrow-backed, zero-copy both ways) -> Arrow
-            frame = normalize.normalize(self._buffer, self.connector, self.ingested)
-            self.tables.append(normalize.from_dataframe(frame))
-            self._buffer = []
+    def take_page(self, page: list[bytes], start_ms: int, end_ms: int, stats: WalkStats) -> tuple[int | None, int]:
+        table = normalize.from_raw(page, self.connector, self.ingested)
+        if table.num_rows != len(page):
+            return self._take_odd_page(page, table, start_ms, end_ms, stats)
+        ms = table.column("created").cast(pa.int64())
+        if ms.null_count == len(ms):
+            return None, 0
+        oldest = pc.min(ms).as_py()
+        at_oldest = pc.sum(pc.equal(ms, oldest)).as_py()
+        # Out of window (another partition collects it) only when `created` is known.
+        inside = pc.fill_null(pc.and_(pc.greater_equal(ms, start_ms), pc.less_equal(ms, end_ms)), True)
+        keep: list[int] = []
+        seen = self._seen
+        for i, (rid, ok) in enumerate(zip(table.column("id").to_pylist(), inside.to_pylist())):
+            if not ok:
+                stats.out_of_window_dropped += 1
+            elif rid in seen:
+                stats.duplicates_dropped += 1
+            else:
+                seen.add(rid)
+                keep.append(i)
+        if keep:
+            self.tables.append(table if len(keep) == table.num_rows else table.take(keep))
+        return oldest, at_oldest
+
+    def _take_odd_page(self, page: list[bytes], table: pa.Table, start_ms: int, end_ms: int,
+                       stats: WalkStats) -> tuple[int | None, int]:
+        """A page with records that have no usable id: they still count for where the
+        page ends, so the record-by-record rules decide; their rows come from `table`."""
+        kept = RecordSink()
+        edge = kept.take_page([r for r in map(normalize._loads, page) if isinstance(r, dict)], start_ms, end_ms, stats)
+        fresh = {rid for rid in kept if rid not in self._seen}
+        stats.duplicates_dropped += len(kept) - len(fresh)
+        self._seen.update(fresh)
+        rows = []
+        for i, rid in enumerate(table.column("id").to_pylist()):
+            if rid in fresh:
+                fresh.discard(rid)  # first copy only, as the record-by-record rules keep
+                rows.append(i)
+        if rows:
+            self.tables.append(table.take(rows))
+        return edge
 
     def finish(self) -> pa.Table:
-        """The slice's rows, newest first (by id, as a whole window would be sorted)."""
-        self._flush()
-        table = pa.concat_tables(self.tables) if self.tables else normalize.SCHEMA.empty_table()
+        """The slice's rows, newest first (by id, as a whole window would be sorted),
+        through the typed DataFrame stage."""
+        table = pa.concat_tables(self.tables).combine_chunks() if self.tables else normalize.SCHEMA.empty_table()
         self.tables = []
-        return table.take(pc.sort_indices(table, sort_keys=[("id", "descending")])) if table.num_rows > 1 else table
+        if table.num_rows > 1:
+            ids = table.column("id")
+            # Pages come newest first, so the slice is usually in order already.
+            if not pc.all(pc.greater(ids.slice(0, len(ids) - 1), ids.slice(1))).as_py():
+                table = table.take(pc.sort_indices(table, sort_keys=[("id", "descending")]))
+        return normalize.from_dataframe(normalize.to_dataframe(table))
 
 
 def _collect_day_streaming(client: JiraClient, connector: str, day: dt.date, data_dir: Path, *,
@@ -149,7 +212,7 @@ def _collect_day_streaming(client: JiraClient, connector: str, day: dt.date, dat
     every slice has been walked (PartitionWriter), so a partial day is never visible."""
     start, end = day_bounds(day)
     ingested = dt.datetime.now(UTC)
-    walk = WalkStats(windows_split=max(0, slices - 1))
+    walk = WalkStats()
     received = 0
     preview = None
     null_created_ids: set[int] = set()  # only these can appear in two slices

@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+import msgspec
 import orjson
 import requests
 
@@ -142,6 +143,22 @@ def _decode_json(resp: requests.Response) -> Any:
         return None
 
 
+class _RawPage(msgspec.Struct):
+    records: list[msgspec.Raw]
+
+
+_RAW_PAGE = msgspec.json.Decoder(_RawPage)
+
+
+def _decode_raw_page(resp: requests.Response) -> Any:
+    """An audit page as a `_RawPage` (each record's bytes, the JSON checked but not turned
+    into objects); anything else (no 'records' list, NaN...) as `_decode_json` reads it."""
+    try:
+        return _RAW_PAGE.decode(resp.content)
+    except msgspec.DecodeError:
+        return _decode_json(resp)
+
+
 def _error_text(resp: requests.Response) -> str:
     """The useful words of an error body (JSON message, ErrorCollection or plain text)."""
     text = resp.text or ""
@@ -215,8 +232,9 @@ class JiraClient:
             self._local.session = s
         return s
 
-    def get_json(self, path: str, params: Any = None) -> Any:
-        """GET with bounded retries on 429, 5xx, timeouts, dropped connections and bad JSON."""
+    def get_json(self, path: str, params: Any = None, decode: Callable[[requests.Response], Any] | None = None) -> Any:
+        """GET with bounded retries on 429, 5xx, timeouts, dropped connections and bad JSON
+        (`decode` returns None for a body that is not JSON)."""
         url = self.base_url + path
         policy = self.retry
         last_problem = ""
@@ -244,7 +262,7 @@ class JiraClient:
                 status = resp.status_code
                 if status == 200:
                     ctype = resp.headers.get("Content-Type", "")
-                    body = _decode_json(resp)
+                    body = (decode or _decode_json)(resp)
                     if body is not None and "html" not in ctype:
                         self.stats.count("200", attempt > 0)
                         return body
@@ -277,15 +295,30 @@ class JiraClient:
     # --- endpoints ------------------------------------------------------------------
 
     def audit_page(self, frm: dt.datetime, to: dt.datetime, offset: int = 0, limit: int = PAGE_LIMIT) -> list[dict]:
-        body = self.get_json(
-            AUDIT_PATH,
-            {"from": format_instant(frm), "to": format_instant(to), "offset": offset, "limit": limit},
-        )
+        return self._audit_page(frm, to, offset, limit, raw=False)
+
+    def audit_page_raw(self, frm: dt.datetime, to: dt.datetime, offset: int = 0, limit: int = PAGE_LIMIT) -> list[bytes]:
+        """The page's records as JSON texts, exactly as received (objects only), without
+        building a Python object per value: the collector parses them straight into
+        Arrow. A body that only a lenient decoder accepts (NaN...) yields its records
+        re-encoded by `normalize`'s rule instead."""
+        return self._audit_page(frm, to, offset, limit, raw=True)
+
+    def _audit_page(self, frm: dt.datetime, to: dt.datetime, offset: int, limit: int, raw: bool) -> list:
+        params = {"from": format_instant(frm), "to": format_instant(to), "offset": offset, "limit": limit}
+        body = self.get_json(AUDIT_PATH, params, decode=_decode_raw_page if raw else None)
+        if isinstance(body, _RawPage):
+            return [b for b in map(bytes, body.records) if b[:1] == b"{"]
         # A body without 'records' is not an empty page: treating it as one would end
         # the window and publish the day without its records.
         if not isinstance(body, dict) or not isinstance(body.get("records"), list):
             raise UnexpectedResponseError(f"{AUDIT_PATH} answered JSON without a 'records' list")
-        return [r for r in body["records"] if isinstance(r, dict)]
+        records = [r for r in body["records"] if isinstance(r, dict)]
+        if raw:
+            from jira_etl.normalize import raw_text
+
+            return [raw_text(r).encode("utf-8") for r in records]
+        return records
 
     def myself(self) -> dict:
         return self.get_json("/rest/api/3/myself")

@@ -18,14 +18,13 @@ record twice (deduplicated by id), never skip one.
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import logging
 import math
+import queue
 import threading
 from collections import deque
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Callable, Iterator, MutableMapping
+from typing import Callable, Iterator
 
 from jira_etl.jira.client import PAGE_LIMIT, JiraClient, UnexpectedResponseError
 
@@ -99,16 +98,88 @@ def dt_to_ms(value: dt.datetime) -> int:
     return delta // _MS
 
 
-def _walk(client: JiraClient, start_ms: int, end_ms: int, limit: int, out: dict[int, dict], stats: WalkStats) -> None:
-    cursor, skip = end_ms, 0
+class RecordSink(dict):
+    """What a walk fills: id -> record. `take_page` keeps a page's new in-window records
+    and tells the walk where the page ends; other sinks (collect.py) keep the same
+    rules while storing records differently, and may ask for pages of raw JSON texts
+    (`raw_pages`) instead of decoded records."""
+
+    raw_pages = False
+
+    def take_page(self, page: list[dict], start_ms: int, end_ms: int, stats: WalkStats) -> tuple[int | None, int]:
+        """(the oldest usable `created` of the page in epoch ms, how many records have it)."""
+        oldest: int | None = None
+        at_oldest = 0
+        for record in page:
+            t = created_ms(record)
+            rid = record_id(record.get("id"))
+            if rid is None:
+                stats.without_id_dropped += 1
+            elif t is not None and not (start_ms <= t <= end_ms):
+                # Belongs to another partition; it is collected there, never twice.
+                stats.out_of_window_dropped += 1
+            elif rid in self:
+                stats.duplicates_dropped += 1
+            else:
+                self[rid] = record
+            if t is None:
+                continue
+            if oldest is None or t < oldest:
+                oldest, at_oldest = t, 1
+            elif t == oldest:
+                at_oldest += 1
+        return oldest, at_oldest
+
+
+class _Slice:
+    """A time range [lo, hi] being walked. Another worker may take the older part of
+    what is left (`split`): `lo` only ever rises, and a page is taken and the cursor
+    moved under the same lock as a split, so no record is kept by both parts."""
+
+    def __init__(self, lo: int, hi: int, born_of_split: bool = False):
+        self.lo, self.hi = lo, hi
+        self.cursor = hi
+        self.kept = 0
+        self.born_of_split = born_of_split
+        self.lock = threading.Lock()
+
+    def left_estimate(self) -> float:
+        """Records expected in what is left, at the density read so far."""
+        done = self.hi - self.cursor + 1
+        return self.kept * (self.cursor - self.lo) / done if self.kept and done > 0 else 0.0
+
+    def split(self) -> "_Slice | None":
+        """Hand [lo, mid - 1] to a new slice and keep [mid, hi]: only below the cursor."""
+        with self.lock:
+            if self.cursor - self.lo < 2:
+                return None
+            mid = self.lo + (self.cursor - self.lo + 1) // 2
+            older = _Slice(self.lo, mid - 1, born_of_split=True)
+            self.lo = mid
+            return older
+
+
+class _Stopped(Exception):
+    """Another slice failed: stop walking."""
+
+
+def _walk(client: JiraClient, span: _Slice, limit: int, out: RecordSink, stats: WalkStats,
+          stop: threading.Event | None = None) -> None:
+    skip = 0
     drained: int | None = None
     stale_pages = 0  # consecutive pages that brought nothing new
-    start = ms_to_dt(start_ms)
-    while cursor >= start_ms:
+    fetch = client.audit_page_raw if out.raw_pages else client.audit_page
+    while True:
+        if stop is not None and stop.is_set():
+            raise _Stopped
+        with span.lock:
+            cursor, lo = span.cursor, span.lo
+        if cursor < lo:
+            return
         # Jira returns nothing when `from` is not before `to`: to read the window's very
         # first millisecond, ask from one millisecond earlier (dropped as out of window).
-        frm = start if cursor > start_ms else ms_to_dt(start_ms - 1)
-        page = client.audit_page(frm, ms_to_dt(cursor), offset=skip, limit=limit)
+        frm = ms_to_dt(lo) if cursor > lo else ms_to_dt(lo - 1)
+        page = fetch(frm, ms_to_dt(cursor), offset=skip, limit=limit)
         stats.requests += 1
         if not page:
             if skip == 0:
@@ -120,31 +191,20 @@ def _walk(client: JiraClient, start_ms: int, end_ms: int, limit: int, out: dict[
                 log.warning("%s records share %s and the server returned nothing past offset %d: "
                             "if Jira caps offsets there, records of that millisecond beyond the cap "
                             "cannot be listed by any client", skip, ms_to_dt(cursor).isoformat(), skip)
-            cursor, skip = cursor - 1, 0
+            with span.lock:
+                span.cursor = cursor - 1
+            skip = 0
             continue
         stats.pages_nonempty += 1
         stats.records_received += len(page)
-        oldest: int | None = None
-        at_oldest = 0
-        before = len(out)
-        for record in page:
-            t = created_ms(record)
-            rid = record_id(record.get("id"))
-            if rid is None:
-                stats.without_id_dropped += 1
-            elif t is not None and not (start_ms <= t <= end_ms):
-                # Belongs to another partition; it is collected there, never twice.
-                stats.out_of_window_dropped += 1
-            elif rid in out:
-                stats.duplicates_dropped += 1
-            else:
-                out[rid] = record
-            if t is None:
-                continue
-            if oldest is None or t < oldest:
-                oldest, at_oldest = t, 1
-            elif t == oldest:
-                at_oldest += 1
+        with span.lock:
+            # A split may have raised `lo` while the page was on its way: what is now
+            # below it belongs to the other part and is dropped here as out of window.
+            before = len(out)
+            oldest, at_oldest = out.take_page(page, span.lo, span.hi, stats)
+            if oldest is not None and oldest < cursor:
+                span.cursor = oldest
+            span.kept = len(out)
         if oldest is None:
             raise UnexpectedResponseError("a page of audit records had no usable 'created' values")
         stale_pages = stale_pages + 1 if len(out) == before else 0
@@ -165,7 +225,7 @@ def _walk(client: JiraClient, start_ms: int, end_ms: int, limit: int, out: dict[
                 drained = cursor
             skip += len(page)
         else:
-            cursor, skip = oldest, at_oldest
+            skip = at_oldest
 
 
 def _slice_bounds(start_ms: int, end_ms: int, slices: int) -> list[tuple[int, int]]:
@@ -197,19 +257,24 @@ def iter_window(
     limit: int = PAGE_LIMIT,
     slices: int = 1,
     concurrency: int = 1,
-    sink: Callable[[], MutableMapping[int, dict]] = dict,
+    sink: Callable[[], RecordSink] = RecordSink,
     probe: bool = False,
-) -> Iterator[tuple[MutableMapping[int, dict], WalkStats]]:
-    """Walk [start, end] (inclusive) slice by slice, newest slice first, yielding each
-    slice's records (a `sink()` mapping id -> record, filled by the walk) and its stats.
+    min_split: int | None = None,
+) -> Iterator[tuple[RecordSink, WalkStats]]:
+    """Walk [start, end] (inclusive) slice by slice, yielding each slice's records (a
+    `sink()`, filled by the walk) and its stats: newest slice first when walked by one
+    thread, in the order they finish otherwise.
 
     Each slice is walked exactly as a whole window would be (see the module docstring);
     only the container differs, so a sink may turn records into columns as they come.
-    Up to `concurrency` slices are walked at once and at most one more finished slice
-    waits for the consumer, so memory is bounded by a few slices, not by the window.
+    Up to `concurrency` slices are walked at once (a thread left without one splits the
+    busiest walk) and at most one more finished slice waits for the consumer, so memory
+    is bounded by a few slices, not by the window.
     With `probe`, one request for the window's newest page sizes the fan-out first: a
     page that is not full means a small window, walked as one slice; otherwise the
     page's time span estimates the window's volume, at most RECORDS_PER_SLICE a slice.
+    A walk is split only while it has an estimated `min_split` records left (default
+    two pages: each new slice costs a request of its own).
     """
     start_ms, end_ms = dt_to_ms(start), dt_to_ms(end)
     if end_ms < start_ms:
@@ -217,32 +282,90 @@ def iter_window(
     if probe and slices > 1:
         slices = _slices_for_volume(client.audit_page(start, end, offset=0, limit=limit),
                                     limit, end_ms - start_ms + 1, slices)
-    bounds = _slice_bounds(start_ms, end_ms, slices)[::-1]
+    todo = deque(_Slice(lo, hi) for lo, hi in _slice_bounds(start_ms, end_ms, slices)[::-1])
 
-    def run(lo: int, hi: int) -> tuple[MutableMapping[int, dict], WalkStats]:
-        out, local = sink(), WalkStats()
-        _walk(client, lo, hi, limit, out, local)
+    def run(span: _Slice, stop: threading.Event | None = None) -> tuple[RecordSink, WalkStats]:
+        out, local = sink(), WalkStats(windows_split=int(span.born_of_split or span.hi != end_ms))
+        _walk(client, span, limit, out, local, stop)
         return out, local
 
-    if concurrency <= 1 or len(bounds) == 1:
-        for lo, hi in bounds:
-            yield run(lo, hi)
+    if concurrency <= 1:
+        while todo:
+            yield run(todo.popleft())
         return
-    pending: deque = deque()
-    todo = iter(bounds)
-    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="jira-slice") as pool:
+    yield from _walk_concurrently(todo, run, concurrency, 2 * limit if min_split is None else min_split)
+
+
+def _walk_concurrently(todo: deque, run: Callable, concurrency: int, min_split: int) -> Iterator:
+    """Walk the slices of `todo` with `concurrency` threads, yielding each finished slice.
+
+    Days are not uniform (office hours, bulk jobs), so a fixed cut leaves threads idle
+    while one slice walks most of the day: a thread with nothing left to start splits
+    the walk with the most records left (by the density it has read so far), taking
+    the older half of what that walk has not reached yet.
+    """
+    cond = threading.Condition()
+    active: list[_Slice] = []
+    stop = threading.Event()
+    results: queue.Queue = queue.Queue(maxsize=1)  # at most one finished slice waits
+
+    def next_slice() -> _Slice | None:
+        with cond:
+            while not stop.is_set():
+                if todo:
+                    span = todo.popleft()
+                else:
+                    widest = max(active, key=_Slice.left_estimate, default=None)
+                    span = widest.split() if widest and widest.left_estimate() >= min_split else None
+                    if span is None:
+                        if not active:
+                            return None
+                        cond.wait(0.05)  # walks move on (more to split) or end
+                        continue
+                active.append(span)
+                return span
+            return None
+
+    def worker() -> None:
         try:
-            for lo, hi in itertools.islice(todo, concurrency + 1):
-                pending.append(pool.submit(run, lo, hi))
-            while pending:
-                result = pending.popleft().result()
-                nxt = next(todo, None)
-                if nxt is not None:
-                    pending.append(pool.submit(run, *nxt))
-                yield result
+            while (span := next_slice()) is not None:
+                try:
+                    result = run(span, stop)
+                finally:
+                    with cond:
+                        active.remove(span)
+                        cond.notify_all()
+                results.put(("slice", result))
+        except _Stopped:
+            pass
+        except BaseException as exc:  # handed to the consumer, raised there
+            stop.set()
+            results.put(("error", exc))
         finally:
-            for f in pending:
-                f.cancel()
+            results.put(("done", None))
+
+    threads = [threading.Thread(target=worker, name=f"jira-slice-{i}", daemon=True) for i in range(concurrency)]
+    for t in threads:
+        t.start()
+    running = len(threads)
+    try:
+        while running:
+            kind, value = results.get()
+            if kind == "done":
+                running -= 1
+            elif kind == "error":
+                raise value
+            else:
+                yield value
+    finally:
+        stop.set()
+        with cond:
+            cond.notify_all()
+        while running:  # unblock workers waiting to hand over a slice
+            if results.get()[0] == "done":
+                running -= 1
+        for t in threads:
+            t.join()
 
 
 def fetch_window(
@@ -253,16 +376,17 @@ def fetch_window(
     limit: int = PAGE_LIMIT,
     slices: int = 1,
     concurrency: int = 1,
+    min_split: int | None = None,
 ) -> tuple[list[dict], WalkStats]:
     """Every record with start <= created <= end (both inclusive), each once, newest first.
 
     With `slices` > 1 the window is cut into that many adjacent time slices (inclusive
     bounds that neither share nor skip a millisecond), walked by `concurrency` threads.
     """
-    start_ms, end_ms = dt_to_ms(start), dt_to_ms(end)
-    total = WalkStats(windows_split=len(_slice_bounds(start_ms, end_ms, slices)) - 1 if end_ms >= start_ms else 0)
+    total = WalkStats()
     merged: dict[int, dict] = {}
-    for part, local in iter_window(client, start, end, limit=limit, slices=slices, concurrency=concurrency):
+    for part, local in iter_window(client, start, end, limit=limit, slices=slices, concurrency=concurrency,
+                                   min_split=min_split):
         total.merge(local)
         for rid, rec in part.items():
             if rid in merged:
