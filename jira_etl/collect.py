@@ -116,7 +116,7 @@ def _fetch_table(client: JiraClient, connector: str, start: dt.datetime, end: dt
     ingested = dt.datetime.now(UTC)
     walk, tables, seen = WalkStats(), [], set()
     for sink, stats in iter_window(client, start, end, slices=slices, concurrency=concurrency,
-                                   sink=lambda: _ArrowSink(connector, ingested), probe=True):
+                                   sink=lambda: ArrowSink(connector, ingested), probe=True):
         walk.merge(stats)
         table = sink.finish()
         # Only a record without `created` can be in two slices: keep its first copy.
@@ -132,7 +132,7 @@ def _fetch_table(client: JiraClient, connector: str, start: dt.datetime, end: dt
     return table, walk, table.num_rows
 
 
-class _ArrowSink(RecordSink):
+class ArrowSink(RecordSink):
     """What a slice's walk fills when collecting: each page arrives as the records' JSON
     texts and is parsed straight into Arrow (in the walking thread, mostly without the
     GIL); the walk's bookkeeping is done on its columns. Its length is the number of
@@ -218,7 +218,7 @@ def _collect_day_streaming(client: JiraClient, connector: str, day: dt.date, dat
     null_created_ids: set[int] = set()  # only these can appear in two slices
     with parquet.PartitionWriter(data_dir, connector, day) as writer:
         for sink, stats in iter_window(client, start, end, slices=slices, concurrency=concurrency,
-                                       sink=lambda: _ArrowSink(connector, ingested), probe=True):
+                                       sink=lambda: ArrowSink(connector, ingested), probe=True):
             walk.merge(stats)
             table = sink.finish()
             received += len(sink)
