@@ -44,32 +44,52 @@ CREATE TABLE IF NOT EXISTS findings (
 -- The base every rule reads: audit records with normalized action and category, the
 -- actor's and the target user's names where known, and the IP's class.
 CREATE OR REPLACE VIEW audit_events AS
-WITH base AS (
+WITH norm AS (
+    SELECT r.*,
+           lower(trim(replace(r.summary, '’', ''''))) AS action_norm
+    FROM audit_records r
+),
+flags AS (
+    -- Apart from (below) the other derived columns: a rule filtering on these flags (a
+    -- list filter, which DuckDB does not push further down) then computes target_id and
+    -- the joins for the rows that pass only. The status change is looked for in
+    -- 'user updated' records only: the CASE keeps the list filter off every other row.
+    SELECT n.*,
+           (n.action_norm IN ('user activated', 'user reactivated', 'user re-activated', 'user enabled')
+            OR (n.action_norm = 'user updated' AND CASE WHEN n.action_norm = 'user updated' THEN len(list_filter(n.changed_values,
+                lambda c: lower(trim(coalesce(c.field_name, ''))) IN ('active', 'active status', 'status', 'account status')
+                          AND lower(trim(coalesce(c.changed_to, ''))) IN ('true', 'active', 'yes', '1', 'enabled'))) > 0 END)
+           ) AS is_user_activation,
+           (n.action_norm IN ('user deactivated', 'user disabled', 'user suspended')
+            OR (n.action_norm = 'user updated' AND CASE WHEN n.action_norm = 'user updated' THEN len(list_filter(n.changed_values,
+                lambda c: lower(trim(coalesce(c.field_name, ''))) IN ('active', 'active status', 'status', 'account status')
+                          AND lower(trim(coalesce(c.changed_to, ''))) IN ('false', 'inactive', 'no', '0', 'disabled', 'deactivated'))) > 0 END)
+           ) AS is_user_deactivation
+    FROM norm n
+),
+base AS (
     SELECT r.*,
            coalesce(nullif(r.author_account_id, ''), nullif(r.author_key, '')) AS actor_id,
+           -- Every rule pays for this on every row it scans (the join on users needs it),
+           -- so the usual single associated item is read directly, and a list filter (a
+           -- lambda per row) only runs on longer lists.
            CASE WHEN upper(r.object_item_type_name) = 'USER'
                 THEN coalesce(nullif(r.object_item_id, ''), r.object_item_name)
+                WHEN len(r.associated_items) = 1
+                THEN CASE WHEN upper(r.associated_items[1].type_name) = 'USER'
+                          THEN coalesce(r.associated_items[1].id, r.associated_items[1].name) END
                 ELSE coalesce(list_filter(r.associated_items, lambda x: upper(x.type_name) = 'USER')[1].id,
                               list_filter(r.associated_items, lambda x: upper(x.type_name) = 'USER')[1].name)
-           END AS target_id,
-           lower(trim(replace(r.summary, '’', ''''))) AS action_norm,
-           list_filter(r.changed_values, lambda c: lower(trim(coalesce(c.field_name, '')))
-                       IN ('active', 'active status', 'status', 'account status')) AS status_changes
-    FROM audit_records r
+           END AS target_id
+    FROM flags r
 )
 SELECT b.connector,
        b.id,
        b.created,
        b.summary,
        b.action_norm AS action,
-       (b.action_norm IN ('user activated', 'user reactivated', 'user re-activated', 'user enabled')
-        OR (b.action_norm = 'user updated' AND len(list_filter(b.status_changes,
-            lambda c: lower(trim(coalesce(c.changed_to, ''))) IN ('true', 'active', 'yes', '1', 'enabled'))) > 0)
-       ) AS is_user_activation,
-       (b.action_norm IN ('user deactivated', 'user disabled', 'user suspended')
-        OR (b.action_norm = 'user updated' AND len(list_filter(b.status_changes,
-            lambda c: lower(trim(coalesce(c.changed_to, ''))) IN ('false', 'inactive', 'no', '0', 'disabled', 'deactivated'))) > 0)
-       ) AS is_user_deactivation,
+       b.is_user_activation,
+       b.is_user_deactivation,
        lower(trim(coalesce(b.category, ''))) AS category,
        nullif(trim(b.remote_address), '') AS remote_address,
        coalesce(ip.kind, CASE WHEN nullif(trim(b.remote_address), '') IS NULL THEN 'missing' END) AS ip_kind,

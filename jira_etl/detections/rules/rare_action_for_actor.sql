@@ -12,25 +12,33 @@
 --   admin_groups: [site-admins, jira-administrators, administrators, org-admins]
 --   history_days: 30
 --   min_history_events: 1
-WITH keyed AS (
+WITH hist AS (
+    -- One row per (actor, action key) of the look-back: history is only ever compared by
+    -- key (the whole look-back with every column cost more than the rule).
+    SELECT actor_account_id,
+           action || CASE WHEN object_type = 'GROUP' AND list_contains($admin_groups, lower(object_item_name))
+                          THEN ' [admin group]' ELSE '' END AS action_key,
+           count(*) AS n
+    FROM audit_events
+    WHERE connector = $connector AND actor_account_id IS NOT NULL
+      AND created >= $window_start - ($history_days * INTERVAL 1 DAY) AND created < $window_start
+    GROUP BY ALL
+),
+actors AS (
+    SELECT actor_account_id, sum(n) AS n FROM hist GROUP BY actor_account_id
+),
+keyed AS (
     SELECT *,
            action || CASE WHEN object_type = 'GROUP' AND list_contains($admin_groups, lower(object_item_name))
                           THEN ' [admin group]' ELSE '' END AS action_key
     FROM audit_events
     WHERE connector = $connector AND actor_account_id IS NOT NULL
-      AND created >= $window_start - ($history_days * INTERVAL 1 DAY) AND created < $window_end
+      AND created >= $window_start AND created < $window_end
 ),
 sensitive AS (
     SELECT * FROM keyed
-    WHERE created >= $window_start
-      AND (category = 'permissions' OR action LIKE '%permission%' OR action LIKE '%security%'
-           OR action LIKE '%audit%' OR action_key LIKE '% [admin group]')
-),
-hist AS (
-    SELECT * FROM keyed WHERE created < $window_start
-),
-actors AS (
-    SELECT actor_account_id, count(*) AS n FROM hist GROUP BY actor_account_id
+    WHERE category = 'permissions' OR action LIKE '%permission%' OR action LIKE '%security%'
+       OR action LIKE '%audit%' OR action_key LIKE '% [admin group]'
 )
 SELECT s.actor_account_id,
        min(s.created) AS first_seen,
