@@ -17,7 +17,10 @@ CREATE TABLE IF NOT EXISTS audit_records (
     object_item_parent_name VARCHAR,
     changed_values          STRUCT(field_name VARCHAR, changed_from VARCHAR, changed_to VARCHAR)[],
     associated_items        STRUCT(id VARCHAR, name VARCHAR, type_name VARCHAR, parent_id VARCHAR, parent_name VARCHAR)[],
-    raw                     VARCHAR NOT NULL,
+    -- Half the file and a faster load than DuckDB's default string compression: the
+    -- record as received is kept for completeness and rarely scanned (rules read the
+    -- typed columns). Tables created before this keep their default compression.
+    raw                     VARCHAR NOT NULL USING COMPRESSION zstd,
     ingested_at             TIMESTAMPTZ NOT NULL,
     PRIMARY KEY (connector, id)
 );
