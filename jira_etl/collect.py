@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterator
 
 import pandas as pd
 import pyarrow as pa
@@ -17,7 +18,7 @@ import pyarrow.parquet as pq
 
 from jira_etl import normalize
 from jira_etl.jira.client import JiraClient
-from jira_etl.jira.paging import RecordSink, WalkStats, iter_window
+from jira_etl.jira.paging import RecordSink, WalkStats, iter_window, iter_windows
 from jira_etl.storage import parquet
 
 UTC = dt.timezone.utc
@@ -207,41 +208,78 @@ class ArrowSink(RecordSink):
 
 def _collect_day_streaming(client: JiraClient, connector: str, day: dt.date, data_dir: Path, *,
                            slices: int, concurrency: int) -> DayResult:
-    """A complete day, slice by slice into row groups: memory stays bounded by a few
-    slices and a row group, whatever the day's volume. The file is published only when
-    every slice has been walked (PartitionWriter), so a partial day is never visible."""
-    start, end = day_bounds(day)
+    (result,) = collect_days(client, connector, [day], data_dir, slices=slices, concurrency=concurrency)
+    return result
+
+
+class _DayInProgress:
+    """One complete day being streamed, slice by slice, into its row groups."""
+
+    def __init__(self, connector: str, day: dt.date, data_dir: Path):
+        self.day = day
+        self.writer = parquet.PartitionWriter(data_dir, connector, day).__enter__()
+        self.walk = WalkStats()
+        self.received = 0
+        self.preview: pd.DataFrame | None = None
+        self.null_created_ids: set[int] = set()  # only these can appear in two slices
+
+    def add(self, sink: ArrowSink, stats: WalkStats) -> None:
+        self.walk.merge(stats)
+        table = sink.finish()
+        self.received += len(sink)
+        nulls = table.filter(pc.is_null(table.column("created"))).column("id").to_pylist() if table.num_rows else []
+        if nulls:
+            again = [i for i in nulls if i in self.null_created_ids]
+            if again:
+                self.walk.duplicates_dropped += len(again)
+                self.received -= len(again)
+                table = table.filter(pc.invert(pc.is_in(table.column("id"), value_set=pa.array(again, pa.int64()))))
+            self.null_created_ids.update(nulls)
+        if self.preview is None and table.num_rows:
+            self.preview = normalize.to_dataframe(table.slice(0, 5))[PREVIEW_COLUMNS]
+        self.writer.write(table)
+
+    def publish(self) -> DayResult:
+        self.writer.__exit__(None, None, None)
+        start, end = day_bounds(self.day)
+        # What the asset checks judge, measured on exactly the file that was published.
+        written = pq.read_table(self.writer.path, columns=["id", "created"])
+        duplicates, outside = check_counts(written, start, end)
+        preview = self.preview if self.preview is not None else normalize.empty_frame()[PREVIEW_COLUMNS]
+        return DayResult(day=self.day, path=self.writer.path, rows=len(written), preview=preview, walk=self.walk,
+                         duplicate_ids=duplicates, outside_window=outside,
+                         unique_received=self.received, kept_from_previous=0, fetched_from=start)
+
+    def abandon(self, exc: BaseException) -> None:
+        self.writer.__exit__(type(exc), exc, exc.__traceback__)
+
+
+def collect_days(client: JiraClient, connector: str, days: list[dt.date], data_dir: Path, *,
+                 slices: int = 1, concurrency: int = 1) -> Iterator[DayResult]:
+    """Complete days, each fetched whole and streamed slice by slice into row groups,
+    yielded as each is published (in the order they complete). Memory stays bounded by
+    a few slices and a row group per open day, whatever the volume; the next day's
+    slices start while a day's last ones finish. A day's file is published only when
+    every one of its slices has been walked, so a partial day is never visible; on any
+    failure, days not yet published are left as they were."""
     ingested = dt.datetime.now(UTC)
-    walk = WalkStats()
-    received = 0
-    preview = None
-    null_created_ids: set[int] = set()  # only these can appear in two slices
-    with parquet.PartitionWriter(data_dir, connector, day) as writer:
-        for sink, stats in iter_window(client, start, end, slices=slices, concurrency=concurrency,
-                                       sink=lambda: ArrowSink(connector, ingested), probe=True):
-            walk.merge(stats)
-            table = sink.finish()
-            received += len(sink)
-            nulls = table.filter(pc.is_null(table.column("created"))).column("id").to_pylist() if table.num_rows else []
-            if nulls:
-                again = [i for i in nulls if i in null_created_ids]
-                if again:
-                    walk.duplicates_dropped += len(again)
-                    received -= len(again)
-                    table = table.filter(pc.invert(pc.is_in(table.column("id"), value_set=pa.array(again, pa.int64()))))
-                null_created_ids.update(nulls)
-            if preview is None and table.num_rows:
-                preview = normalize.to_dataframe(table.slice(0, 5))[PREVIEW_COLUMNS]
-            writer.write(table)
-    _release_memory()
-    # What the asset checks judge, measured on exactly the file that was published.
-    written = pq.read_table(writer.path, columns=["id", "created"])
-    duplicates, outside = check_counts(written, start, end)
-    if preview is None:
-        preview = normalize.empty_frame()[PREVIEW_COLUMNS]
-    return DayResult(day=day, path=writer.path, rows=len(written), preview=preview, walk=walk,
-                     duplicate_ids=duplicates, outside_window=outside,
-                     unique_received=received, kept_from_previous=0, fetched_from=start)
+    open_days: dict[int, _DayInProgress] = {}
+    try:
+        for i, sink, stats in iter_windows(client, [day_bounds(d) for d in days], slices=slices,
+                                           concurrency=concurrency, probe=True,
+                                           sink=lambda: ArrowSink(connector, ingested)):
+            if i not in open_days:
+                open_days[i] = _DayInProgress(connector, days[i], data_dir)
+            if sink is not None:
+                open_days[i].add(sink, stats)
+                continue
+            result = open_days.pop(i).publish()
+            _release_memory()
+            yield result
+    except BaseException as exc:
+        for day in open_days.values():
+            day.abandon(exc)
+        raise
 
 
 def _release_memory() -> None:

@@ -2,12 +2,13 @@
 
 
 import datetime as dt
+import itertools
 
 import dagster as dg
 import pandas as pd
 
 from jira_etl.assets.metadata import column_schema, markdown
-from jira_etl.collect import collect_day, days_in_window
+from jira_etl.collect import collect_day, collect_days, days_in_window
 from jira_etl.jira.paging import WalkStats
 from jira_etl.partitions import daily_partitions
 from jira_etl.settings import refresh_overlap
@@ -70,18 +71,25 @@ def build_extract_asset(connector: str) -> dg.AssetsDefinition:
         today = dt.datetime.now(dt.timezone.utc).date()
         try:
             client = jira.get_client()
-            for i, day in enumerate(days, 1):
-                # The running day is refreshed incrementally; complete days are always
-                # fetched whole, so the after-midnight run finalizes yesterday.
-                result = collect_day(client, connector, day, storage.path,
-                                     slices=jira.slices, concurrency=jira.concurrency,
-                                     incremental=day >= today, overlap=refresh_overlap())
+            # Complete days are always fetched whole (so the after-midnight run finalizes
+            # yesterday), the next one starting while a day's last slices finish; the
+            # running day is refreshed incrementally, last.
+            complete = [d for d in days if d < today]
+            results = itertools.chain(
+                collect_days(client, connector, complete, storage.path,
+                             slices=jira.slices, concurrency=jira.concurrency),
+                (collect_day(client, connector, day, storage.path, slices=jira.slices,
+                             concurrency=jira.concurrency, incremental=True, overlap=refresh_overlap())
+                 for day in days if day >= today),
+            )
+            for i, result in enumerate(results, 1):
+                day = result.day
                 walk.merge(result.walk)
                 mismatched += abs(result.rows - result.unique_received - result.kept_from_previous)
                 per_day.append({"date": day.isoformat(), "records": result.rows,
                                 "fetched_from": result.fetched_from.strftime("%H:%M:%S"),
                                 "kept": result.kept_from_previous})
-                previews.append(result.preview)
+                previews.append((day, result.preview))
                 dup_ids += result.duplicate_ids
                 outside += result.outside_window
                 context.log.info(f"[{i}/{len(days)}] {connector} {day}: {result.rows} records -> {result.path}")
@@ -94,7 +102,8 @@ def build_extract_asset(connector: str) -> dg.AssetsDefinition:
             raise
         storage.warehouse().record_attempt(connector, True, days[0], days[-1])
         total = sum(d["records"] for d in per_day)
-        preview = pd.concat(previews[-1:], ignore_index=True) if previews else pd.DataFrame()
+        per_day.sort(key=lambda d: d["date"])  # days complete in any order
+        preview = max(previews, key=lambda p: p[0])[1] if previews else pd.DataFrame()  # the newest day
         stats = walk.as_dict() | {"http_requests": client.stats.requests, "http_retries": client.stats.retries,
                                   "records_written": total}
         return dg.MaterializeResult(

@@ -143,6 +143,10 @@ def _decode_json(resp: requests.Response) -> Any:
         return None
 
 
+def _audit_params(frm: dt.datetime, to: dt.datetime, offset: int, limit: int) -> dict:
+    return {"from": format_instant(frm), "to": format_instant(to), "offset": offset, "limit": limit}
+
+
 class _RawPage(msgspec.Struct):
     records: list[msgspec.Raw]
 
@@ -297,6 +301,12 @@ class JiraClient:
     def audit_page(self, frm: dt.datetime, to: dt.datetime, offset: int = 0, limit: int = PAGE_LIMIT) -> list[dict]:
         return self._audit_page(frm, to, offset, limit, raw=False)
 
+    def audit_page_total(self, frm: dt.datetime, to: dt.datetime, limit: int = PAGE_LIMIT) -> tuple[list[dict], Any]:
+        """The window's newest page and the `total` Jira reports for the window (a hint:
+        it may be wrong, and nothing that decides completeness reads it)."""
+        body = self.get_json(AUDIT_PATH, _audit_params(frm, to, 0, limit))
+        return self._records(body, raw=False), body.get("total") if isinstance(body, dict) else None
+
     def audit_page_raw(self, frm: dt.datetime, to: dt.datetime, offset: int = 0, limit: int = PAGE_LIMIT) -> list[bytes]:
         """The page's records as JSON texts, exactly as received (objects only), without
         building a Python object per value: the collector parses them straight into
@@ -305,8 +315,10 @@ class JiraClient:
         return self._audit_page(frm, to, offset, limit, raw=True)
 
     def _audit_page(self, frm: dt.datetime, to: dt.datetime, offset: int, limit: int, raw: bool) -> list:
-        params = {"from": format_instant(frm), "to": format_instant(to), "offset": offset, "limit": limit}
-        body = self.get_json(AUDIT_PATH, params, decode=_decode_raw_page if raw else None)
+        body = self.get_json(AUDIT_PATH, _audit_params(frm, to, offset, limit), decode=_decode_raw_page if raw else None)
+        return self._records(body, raw)
+
+    def _records(self, body: Any, raw: bool) -> list:
         if isinstance(body, _RawPage):
             return [b for b in map(bytes, body.records) if b[:1] == b"{"]
         # A body without 'records' is not an empty page: treating it as one would end
