@@ -248,3 +248,31 @@ def test_fan_out_is_sized_by_the_probe_page():
     # 1000 records in one hour of a 24-hour window: about 24,000 records.
     assert _slices_for_volume(page(1000, 3600), 1000, day_ms, 64) == -(-24_000 // RECORDS_PER_SLICE)
     assert _slices_for_volume(page(1000, 60), 1000, day_ms, 64) == 64  # a huge day: capped
+
+
+def test_windows_walked_together_each_complete_and_closed_after_its_slices():
+    """Several days share the threads: each day's records land in that day only, and a
+    day is reported complete only after every one of its slices was handed over."""
+    from jira_etl.jira.paging import iter_windows
+
+    data = make_site()
+    days = [DAY + dt.timedelta(days=i) for i in range(4)]
+    for n, day in enumerate(days):
+        t = dt.datetime.combine(day, dt.time(10, 0), UTC)
+        data.add_records([{"created": t + dt.timedelta(milliseconds=53 * i)} for i in range(300 * (n + 1))])
+        data.add_records([{"created": dt.datetime.combine(day, dt.time(), UTC)}])  # midnight edge
+    with JiraSimulator(data, faults=Faults(limit_clamp=50, error_5xx_every=7, max_faults=5)) as sim:
+        c = JiraClient(sim.url, email=sim.email, api_token=sim.token, retry=fast_retry())
+        got = {i: set() for i in range(len(days))}
+        closed = []
+        for i, sink, _ in iter_windows(c, [day_window(d) for d in days], slices=3, concurrency=4,
+                                       limit=50, probe=True, min_split=1):
+            assert i not in closed, "a slice arrived after its window was reported complete"
+            if sink is None:
+                closed.append(i)
+            else:
+                assert not (got[i] & set(sink)), "an id came from two slices"
+                got[i] |= set(sink)
+    assert sorted(closed) == list(range(len(days)))
+    for i, day in enumerate(days):
+        assert got[i] == data.truth_ids(*day_window(day)), f"day {day} differs"
