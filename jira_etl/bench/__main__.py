@@ -119,8 +119,11 @@ def e2e(url: str, days: list[dt.date], work: Path) -> dict:
     cli = str(Path(sys.executable).parent / "jira-etl")
     # The instance exists, as it does after a user's first run (creating its SQLite
     # storages is a one-time ~1 s); the data directory is fresh.
-    subprocess.run([sys.executable, "-c", "import dagster; dagster.DagsterInstance.get()"],
-                   env=env, cwd=str(work), check=True, capture_output=True)
+    (work / "dagster_home").mkdir(exist_ok=True)
+    warm = subprocess.run([sys.executable, "-c", "import dagster; dagster.DagsterInstance.get()"],
+                          env=env, cwd=str(work), capture_output=True, text=True)
+    if warm.returncode:
+        raise RuntimeError(f"could not create the Dagster instance: {warm.stderr[-2000:]}")
     cmd = [cli, "backfill", "--start", days[0].isoformat(), "--end", days[-1].isoformat()]
     wall, rss, out, err, code = run_measured(cmd, env=env, cwd=str(work))
     if code:
