@@ -7,9 +7,10 @@ the benchmark.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import pandas as pd
 import pyarrow as pa
@@ -22,6 +23,7 @@ from jira_etl.jira.paging import RecordSink, WalkStats, iter_window, iter_window
 from jira_etl.storage import parquet
 
 UTC = dt.timezone.utc
+SPILL_ROWS = 5000
 PREVIEW_COLUMNS = ["id", "created", "summary", "category", "author_account_id", "object_item_name"]
 
 
@@ -141,11 +143,17 @@ class ArrowSink(RecordSink):
 
     raw_pages = True
 
-    def __init__(self, connector: str, ingested: dt.datetime):
+    def __init__(self, connector: str, ingested: dt.datetime,
+                 spill: Callable[[pa.Table], None] | None = None, spill_rows: int = SPILL_ROWS):
         super().__init__()
         self.connector, self.ingested = connector, ingested
         self._seen: set[int] = set()
         self.tables: list[pa.Table] = []
+        # With `spill`, rows are handed on every `spill_rows` (from the walking thread),
+        # so a slice holds a few pages whatever its size and memory stays bounded by the
+        # number of threads, not by how big the slices of a day turn out to be.
+        self.spill, self.spill_rows = spill, spill_rows
+        self._held = 0
 
     def __len__(self) -> int:
         return len(self._seen)
@@ -172,8 +180,14 @@ class ArrowSink(RecordSink):
                 seen.add(rid)
                 keep.append(i)
         if keep:
-            self.tables.append(table if len(keep) == table.num_rows else table.take(keep))
+            self._hold(table if len(keep) == table.num_rows else table.take(keep))
         return oldest, at_oldest
+
+    def _hold(self, table: pa.Table) -> None:
+        self.tables.append(table)
+        self._held += table.num_rows
+        if self.spill is not None and self._held >= self.spill_rows:
+            self.spill(self.finish())
 
     def _take_odd_page(self, page: list[bytes], table: pa.Table, start_ms: int, end_ms: int,
                        stats: WalkStats) -> tuple[int | None, int]:
@@ -190,14 +204,14 @@ class ArrowSink(RecordSink):
                 fresh.discard(rid)  # first copy only, as the record-by-record rules keep
                 rows.append(i)
         if rows:
-            self.tables.append(table.take(rows))
+            self._hold(table.take(rows))
         return edge
 
     def finish(self) -> pa.Table:
         """The slice's rows, newest first (by id, as a whole window would be sorted),
         through the typed DataFrame stage."""
         table = pa.concat_tables(self.tables).combine_chunks() if self.tables else normalize.SCHEMA.empty_table()
-        self.tables = []
+        self.tables, self._held = [], 0
         if table.num_rows > 1:
             ids = table.column("id")
             # Pages come newest first, so the slice is usually in order already.
@@ -213,7 +227,8 @@ def _collect_day_streaming(client: JiraClient, connector: str, day: dt.date, dat
 
 
 class _DayInProgress:
-    """One complete day being streamed, slice by slice, into its row groups."""
+    """One complete day being streamed into its row groups, by the consumer at each
+    slice's end and by walking threads as their slices spill."""
 
     def __init__(self, connector: str, day: dt.date, data_dir: Path):
         self.day = day
@@ -222,22 +237,27 @@ class _DayInProgress:
         self.received = 0
         self.preview: pd.DataFrame | None = None
         self.null_created_ids: set[int] = set()  # only these can appear in two slices
+        self._lock = threading.RLock()
 
     def add(self, sink: ArrowSink, stats: WalkStats) -> None:
-        self.walk.merge(stats)
-        table = sink.finish()
-        self.received += len(sink)
-        nulls = table.filter(pc.is_null(table.column("created"))).column("id").to_pylist() if table.num_rows else []
-        if nulls:
-            again = [i for i in nulls if i in self.null_created_ids]
-            if again:
-                self.walk.duplicates_dropped += len(again)
-                self.received -= len(again)
-                table = table.filter(pc.invert(pc.is_in(table.column("id"), value_set=pa.array(again, pa.int64()))))
-            self.null_created_ids.update(nulls)
-        if self.preview is None and table.num_rows:
-            self.preview = normalize.to_dataframe(table.slice(0, 5))[PREVIEW_COLUMNS]
-        self.writer.write(table)
+        with self._lock:
+            self.walk.merge(stats)
+            self.received += len(sink)
+            self.write(sink.finish())
+
+    def write(self, table: pa.Table) -> None:
+        with self._lock:
+            nulls = table.filter(pc.is_null(table.column("created"))).column("id").to_pylist() if table.num_rows else []
+            if nulls:
+                again = [i for i in nulls if i in self.null_created_ids]
+                if again:
+                    self.walk.duplicates_dropped += len(again)
+                    self.received -= len(again)
+                    table = table.filter(pc.invert(pc.is_in(table.column("id"), value_set=pa.array(again, pa.int64()))))
+                self.null_created_ids.update(nulls)
+            if self.preview is None and table.num_rows:
+                self.preview = normalize.to_dataframe(table.slice(0, 5))[PREVIEW_COLUMNS]
+            self.writer.write(table)
 
     def publish(self) -> DayResult:
         self.writer.__exit__(None, None, None)
@@ -264,20 +284,29 @@ def collect_days(client: JiraClient, connector: str, days: list[dt.date], data_d
     failure, days not yet published are left as they were."""
     ingested = dt.datetime.now(UTC)
     open_days: dict[int, _DayInProgress] = {}
-    try:
-        for i, sink, stats in iter_windows(client, [day_bounds(d) for d in days], slices=slices,
-                                           concurrency=concurrency, probe=True,
-                                           sink=lambda: ArrowSink(connector, ingested)):
+    opening = threading.Lock()
+
+    def day_of(i: int) -> _DayInProgress:
+        with opening:  # walking threads spill into a day before the consumer sees it
             if i not in open_days:
                 open_days[i] = _DayInProgress(connector, days[i], data_dir)
+            return open_days[i]
+
+    walks = iter_windows(client, [day_bounds(d) for d in days], slices=slices, concurrency=concurrency, probe=True,
+                         sink=lambda i: ArrowSink(connector, ingested, spill=day_of(i).write, spill_rows=SPILL_ROWS))
+    try:
+        for i, sink, stats in walks:
             if sink is not None:
-                open_days[i].add(sink, stats)
+                day_of(i).add(sink, stats)
                 continue
-            result = open_days.pop(i).publish()
+            with opening:
+                day = open_days.pop(i, None) or _DayInProgress(connector, days[i], data_dir)
+            result = day.publish()
             _release_memory()
             yield result
     except BaseException as exc:
-        for day in open_days.values():
+        walks.close()  # the walking threads stop (and stop spilling) before their days are dropped
+        for day in list(open_days.values()):
             day.abandon(exc)
         raise
 

@@ -273,7 +273,7 @@ def iter_window(
     `sink()`, filled by the walk) and its stats: newest slice first when walked by one
     thread, in the order they finish otherwise. See `iter_windows`."""
     for _, out, stats in iter_windows(client, [(start, end)], limit=limit, slices=slices, concurrency=concurrency,
-                                      sink=sink, probe=probe, min_split=min_split):
+                                      sink=lambda _: sink(), probe=probe, min_split=min_split):
         if out is not None:
             yield out, stats
 
@@ -293,14 +293,15 @@ def iter_windows(
     limit: int = PAGE_LIMIT,
     slices: int = 1,
     concurrency: int = 1,
-    sink: Callable[[], RecordSink] = RecordSink,
+    sink: Callable[[int], RecordSink] = lambda _: RecordSink(),
     probe: bool = False,
     min_split: int | None = None,
     open_windows: int = 2,
 ) -> Iterator[tuple[int, RecordSink | None, WalkStats | None]]:
     """Walk several inclusive windows (the days of a backfill) slice by slice, yielding
     (window index, sink, stats) for each finished slice and (window index, None, None)
-    once all of a window's slices have been yielded.
+    once all of a window's slices have been yielded. `sink(window index)` makes each
+    slice's sink.
 
     Each slice is walked exactly as a whole window would be (see the module docstring);
     only the container differs, so a sink may turn records into columns as they come.
@@ -330,7 +331,7 @@ def iter_windows(
         return spans
 
     def run(span: _Slice, stop: threading.Event | None = None) -> tuple[RecordSink, WalkStats]:
-        out, local = sink(), WalkStats(windows_split=int(span.born_of_split or span.hi != span.window.end_ms))
+        out, local = sink(span.window.index), WalkStats(windows_split=int(span.born_of_split or span.hi != span.window.end_ms))
         _walk(client, span, limit, out, local, stop)
         return out, local
 
