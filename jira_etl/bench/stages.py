@@ -4,7 +4,7 @@
         [--slices S] [--concurrency C] [--fetch-only]
 
 Prints one JSON line: seconds per stage, records, and the connector's slices/concurrency
-used. The stages are the collector's own path, timed apart: fetch (walking the day's
+used. The stages are the collector's own path, timed apart: fetch (walking all days'
 slices concurrently, each page's JSON parsed straight into Arrow as it arrives, which
 is where decoding happens), normalize (the typed DataFrame stage and ordering),
 parquet, duckdb_load, detections.
@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> None:
     from jira_etl.collect import ArrowSink, day_bounds
     from jira_etl.detections import catalogue
     from jira_etl.jira.client import JiraClient
-    from jira_etl.jira.paging import iter_window
+    from jira_etl.jira.paging import iter_windows
     from jira_etl.resources import JiraResource
     from jira_etl.storage import parquet
     from jira_etl.storage.warehouse import Warehouse
@@ -48,31 +48,30 @@ def main(argv: list[str] | None = None) -> None:
     first = dt.date.fromisoformat(a.start)
     days = [first + dt.timedelta(days=i) for i in range(a.days)]
     t = {"fetch": 0.0, "normalize": 0.0, "parquet": 0.0, "duckdb_load": 0.0, "detections": 0.0}
-    rows = 0
     files = {}
     ingested = dt.datetime.now(dt.timezone.utc)
-    for day in days:
-        start, end = day_bounds(day)
-        t0 = time.perf_counter()
-        sinks = [sink for sink, _ in iter_window(client, start, end, slices=slices, concurrency=concurrency,
-                                                  sink=lambda: ArrowSink("bench", ingested), probe=True)]
-        t1 = time.perf_counter()
-        t["fetch"] += t1 - t0
-        rows += sum(len(s) for s in sinks)
-        if a.fetch_only:
-            del sinks
-            continue
-        tables = [s.finish() for s in sinks]
-        del sinks
-        t2 = time.perf_counter()
-        with parquet.PartitionWriter(data, "bench", day) as writer:
-            for table in tables:
-                writer.write(table)
-        files[day] = writer.path
-        del tables
-        t3 = time.perf_counter()
-        t["normalize"] += t2 - t1
-        t["parquet"] += t3 - t2
+    # All days through one pool of threads, as collect_days walks a range.
+    t0 = time.perf_counter()
+    sinks: dict[int, list] = {i: [] for i in range(len(days))}
+    for i, sink, _ in iter_windows(client, [day_bounds(d) for d in days], slices=slices, concurrency=concurrency,
+                                   probe=True, sink=lambda _: ArrowSink("bench", ingested)):
+        if sink is not None:
+            sinks[i].append(sink)
+    t["fetch"] = time.perf_counter() - t0
+    rows = sum(len(s) for parts in sinks.values() for s in parts)
+    if not a.fetch_only:
+        for i, day in enumerate(days):
+            t1 = time.perf_counter()
+            tables = [s.finish() for s in sinks.pop(i)]
+            t2 = time.perf_counter()
+            with parquet.PartitionWriter(data, "bench", day) as writer:
+                for table in tables:
+                    writer.write(table)
+            files[day] = writer.path
+            del tables
+            t["normalize"] += t2 - t1
+            t["parquet"] += time.perf_counter() - t2
+    sinks.clear()
     out = {"records": rows, "slices": slices, "concurrency": concurrency, "requests": client.stats.requests}
     if not a.fetch_only:
         wh = Warehouse(data)
