@@ -89,3 +89,35 @@ def test_empty_input_gives_schema_table():
     table = to_table([], "c")
     assert table.num_rows == 0 and table.schema == SCHEMA
     assert isinstance(table, pa.Table)
+
+
+def test_arrow_fast_paths_equal_the_careful_path():
+    """The C++ conversions (dicts via pa.array, JSON texts via Arrow's reader) must give
+    the careful path's table for well-formed records, and fall back for odd ones."""
+    import datetime as dt
+    import json as _json
+
+    from jira_etl import normalize as n
+    from jira_etl.simulator.data import SiteData
+
+    site = SiteData(seed=5)
+    recs = []
+    for i in range(20):
+        recs += site.generate_day(dt.date(2026, 3, 1) + dt.timedelta(days=i))
+    recs = _json.loads(_json.dumps(recs))
+    ingested = dt.datetime(2026, 4, 1, tzinfo=dt.timezone.utc)
+    ids = [r["id"] for r in recs]
+    careful = n._careful_table(recs, ids, "c", ingested)
+    fast = n._fast_table(recs, ids, "c", ingested)
+    assert fast is not None and fast.equals(careful)
+    texts = [_json.dumps(r).encode() for r in recs]
+    from_text = n.from_raw(texts, "c", ingested)
+    assert from_text.drop_columns(["raw"]).equals(careful.drop_columns(["raw"]))
+    assert from_text.column("raw").to_pylist() == [t.decode() for t in texts]
+    # An odd page (a number where text belongs) takes the careful path, same rows.
+    odd = [dict(r) for r in recs[:50]]
+    odd[7]["summary"] = 12
+    odd_texts = [_json.dumps(r).encode() for r in odd]
+    assert n._fast_from_raw(odd_texts, "c", ingested) is None
+    table = n.from_raw(odd_texts, "c", ingested)
+    assert table.column("summary")[7].as_py() == "12" and table.num_rows == 50
