@@ -40,7 +40,7 @@ import orjson
 import requests
 
 from jira_etl.bench.sim import EMAIL, TOKEN, SimProcess
-from jira_etl.measure import wait_with_rusage
+from jira_etl.measure import cpu_model, memory_gib, wait_with_rusage
 
 ROOT = Path(__file__).resolve().parents[2]
 BENCH_VENV = ROOT / ".venv-bench"
@@ -179,20 +179,8 @@ def detections(rows: int, work: Path) -> dict:
 
 
 def machine() -> dict:
-    cpu = ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    mem = ""
-    try:
-        kb = int(Path("/proc/meminfo").read_text().split()[1])
-        mem = f"{kb / 1024 / 1024:.0f} GiB"
-    except (OSError, ValueError, IndexError):
-        pass
+    gib = memory_gib()
+    cpu, mem = cpu_model(), (f"{gib:.0f} GiB" if gib is not None else "")
     return {"nproc": os.cpu_count(), "cpu": cpu, "memory": mem, "python": platform.python_version(),
             "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
 

@@ -7,7 +7,6 @@ an exception message, a log line or `repr()`.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import random
 import threading

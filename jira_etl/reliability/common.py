@@ -280,21 +280,9 @@ def partial_problems(state: DiskState, days: dict[dt.date, set[int]]) -> list[st
 def machine() -> str:
     import platform
 
-    cpu = ""
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    mem = ""
-    try:
-        for line in open("/proc/meminfo"):
-            if line.startswith("MemTotal"):
-                mem = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB RAM"
-                break
-    except OSError:
-        pass
+    from jira_etl.measure import cpu_model, memory_gib
+
+    cpu, gib = cpu_model(), memory_gib()
+    mem = f"{gib:.1f} GiB RAM" if gib is not None else ""
     return (f"{platform.system()} {platform.release()}, {os.cpu_count()} CPU(s) {cpu}, {mem}, "
             f"Python {platform.python_version()}").replace("  ", " ")
