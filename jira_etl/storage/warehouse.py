@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Iterator
 
 import duckdb
+import pyarrow.parquet as pq
 from filelock import FileLock
 
 SQL_DIR = Path(__file__).parent
@@ -140,22 +141,19 @@ class Warehouse:
 
     def load_partitions(self, connector: str, files: dict[dt.date, Path]) -> dict[dt.date, int]:
         """Replace each connector-day with its Parquet file, all days in one transaction."""
-        counts: dict[dt.date, int] = {}
         if not files:
-            return counts
+            return {}
+        days = sorted(files)
+        counts = {d: pq.ParquetFile(files[d]).metadata.num_rows for d in days}
+        lo = dt.datetime.combine(days[0], dt.time(), dt.timezone.utc)
+        params = {"connector": connector, "days": days, "paths": [str(files[d]) for d in days],
+                  "counts": [counts[d] for d in days], "lo": lo,
+                  "hi": dt.datetime.combine(days[-1], dt.time(), dt.timezone.utc) + dt.timedelta(days=1)}
         with self.writer() as con:
             con.execute("BEGIN TRANSACTION")
             try:
-                for day, path in sorted(files.items()):
-                    start = dt.datetime.combine(day, dt.time(), dt.timezone.utc)
-                    params = {"connector": connector, "day": day, "day_start": start,
-                              "day_end": start + dt.timedelta(days=1), "path": str(path)}
-                    for stmt in sql_file("load_partition.sql"):
-                        con.execute(stmt, bind(stmt, params))
-                    counts[day] = con.execute(
-                        "SELECT record_count FROM collected_partitions WHERE connector = ? AND day = ?",
-                        [connector, day],
-                    ).fetchone()[0]
+                for stmt in sql_file("load_partition.sql"):
+                    con.execute(stmt, bind(stmt, params))
                 con.execute("COMMIT")
             except BaseException:
                 con.execute("ROLLBACK")

@@ -1,0 +1,84 @@
+"""Warehouse.load_partitions: several days replaced in one load, exactly, on a real DuckDB file."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from jira_etl import normalize
+from jira_etl.storage import parquet
+from jira_etl.storage.warehouse import Warehouse
+
+UTC = dt.timezone.utc
+D1, D2, D3 = dt.date(2026, 3, 1), dt.date(2026, 3, 2), dt.date(2026, 3, 3)
+
+
+def rec(rid: int, created: str | None, summary: str = "User created") -> dict:
+    r = {"id": rid, "summary": summary, "category": "user management", "authorAccountId": "a-1"}
+    if created is not None:
+        r["created"] = created
+    return r
+
+
+def write(tmp_path, day: dt.date, records: list[dict]):
+    return parquet.write_partition(normalize.to_table(records, "c1"), tmp_path, "c1", day)
+
+
+def table(wh: Warehouse) -> dict[int, str]:
+    with wh.reader() as con:
+        return dict(con.execute("SELECT id, summary FROM audit_records WHERE connector = 'c1'").fetchall())
+
+
+def test_load_replaces_exactly_the_given_days_and_keeps_the_others(tmp_path):
+    wh = Warehouse(tmp_path)
+    first = {
+        D1: write(tmp_path, D1, [rec(11, "2026-03-01T00:00:00.000+0000"), rec(12, "2026-03-01T23:59:59.999+0000")]),
+        D2: write(tmp_path, D2, [rec(21, "2026-03-02T12:00:00.000+0000")]),
+        D3: write(tmp_path, D3, [rec(31, "2026-03-03T05:00:00.000+0530"), rec(32, None)]),
+    }
+    assert wh.load_partitions("c1", first) == {D1: 2, D2: 1, D3: 2}
+    assert set(table(wh)) == {11, 12, 21, 31, 32}
+
+    # Days 1 and 3 again, not day 2: day 1 lost a record, day 3's created-less record came
+    # back (its id must not duplicate) and another summary changed.
+    again = {
+        D1: write(tmp_path, D1, [rec(12, "2026-03-01T23:59:59.999+0000", "User updated")]),
+        D3: write(tmp_path, D3, [rec(31, "2026-03-03T05:00:00.000+0530"), rec(32, None, "Group created"),
+                                 rec(33, "2026-03-03T23:00:00.000-0100")]),
+    }
+    assert wh.load_partitions("c1", again) == {D1: 1, D3: 3}
+    # Twice: id 33 (23:00 at -0100 is midnight UTC on day 4) is not a day-3 row by its
+    # date, so only matching by id keeps it from doubling.
+    assert wh.load_partitions("c1", again) == {D1: 1, D3: 3}
+    assert table(wh) == {12: "User updated", 21: "User created", 31: "User created", 32: "Group created",
+                         33: "User created"}
+    with wh.reader() as con:
+        parts = dict(con.execute("SELECT day, record_count FROM collected_partitions WHERE connector = 'c1'").fetchall())
+        assert con.execute("SELECT count(*) FROM audit_records").fetchone()[0] == 5
+    assert parts == {D1: 1, D2: 1, D3: 3}
+
+    # An emptied day keeps its row in collected_partitions with a count of 0.
+    assert wh.load_partitions("c1", {D2: write(tmp_path, D2, [])}) == {D2: 0}
+    assert 21 not in table(wh)
+    with wh.reader() as con:
+        assert con.execute("SELECT record_count FROM collected_partitions WHERE day = ?", [D2]).fetchone()[0] == 0
+
+
+def test_a_failing_load_leaves_every_day_as_it_was(tmp_path):
+    wh = Warehouse(tmp_path)
+    ok = {D1: write(tmp_path, D1, [rec(11, "2026-03-01T01:00:00.000+0000")])}
+    wh.load_partitions("c1", ok)
+    # A readable file without the table's columns: the DELETE of day 1 has run when the
+    # INSERT fails, so only the rollback keeps day 1.
+    broken = tmp_path / "broken.parquet"
+    pq.write_table(pa.table({"id": pa.array([11], pa.int64())}), broken)
+    replacement = write(tmp_path, D2, [rec(21, "2026-03-02T01:00:00.000+0000")])
+    try:
+        wh.load_partitions("c1", {D1: broken, D2: replacement})
+    except Exception:
+        pass
+    else:
+        raise AssertionError("a corrupt file must fail the load")
+    assert table(wh) == {11: "User created"}
