@@ -302,5 +302,25 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+def run() -> None:
+    """The `jira-etl` console script: `main`, then a fast exit.
+
+    Once a command has returned, everything it wrote is closed: Parquet files are
+    fsynced and renamed, DuckDB connections closed, Dagster's SQLite storage committed.
+    What is left is the interpreter's teardown of everything dagster, pandas and
+    pyarrow loaded, ~0.5 s after a backfill, so the process ends as soon as the output
+    is flushed. `main` itself returns normally (tests call it in-process)."""
+    code = main()
+    import logging
+
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (BrokenPipeError, ValueError):  # a reader that went away (`| head`) or a closed stream
+            pass
+    os._exit(code if isinstance(code, int) else 0)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()
