@@ -380,10 +380,11 @@ def evaluate(con: duckdb.DuckDBPyConnection, connector: str, days: Iterable[dt.d
         return found
     lo = day_window(days[0])[0] - dt.timedelta(days=HISTORY_DAYS)
     hi = day_window(days[-1])[1]
-    # Each day's rules are small queries that leave DuckDB's threads idle much of the
-    # time, so days are evaluated side by side, each on its own cursor (connection-scoped
-    # views and variables); results keep day order.
-    workers = min(len(days), 2)
+    # A rule's run over one day is a small query that leaves DuckDB's threads idle much
+    # of the time, so (rule, day) runs go side by side on two cursors (connection-scoped
+    # views and variables); results keep day order, then catalogue order. A cursor per
+    # day instead left one cursor idle while the other finished a day's slowest rules.
+    workers = min(len(days) * len(dets), 2)
     cursors = [con] + [con.cursor() for _ in range(workers - 1)]
     try:
         for cur in cursors[1:]:
@@ -392,33 +393,29 @@ def evaluate(con: duckdb.DuckDBPyConnection, connector: str, days: Iterable[dt.d
             cur.execute("SET TimeZone = ?", [con.execute("SELECT current_setting('TimeZone')").fetchone()[0]])
         for cur in cursors:
             _scope_events(cur, connector, lo, hi)
-        if workers == 1:
-            per_day = [_evaluate_day(con, dets, connector, day, settings) for day in days]
+        runs = [(det, day) for day in days for det in dets]
+        if workers <= 1:
+            per_run = [run_detection(con, det, connector, day, settings) for det, day in runs]
         else:
             free = queue.Queue()
             for cur in cursors:
                 free.put(cur)
 
-            def one(day: dt.date) -> list[dict]:
+            def one(run: tuple[Detection, dt.date]) -> list[dict]:
                 cur = free.get()
                 try:
-                    return _evaluate_day(cur, dets, connector, day, settings)
+                    return run_detection(cur, run[0], connector, run[1], settings)
                 finally:
                     free.put(cur)
 
             with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="detections") as pool:
-                per_day = list(pool.map(one, days))
+                per_run = list(pool.map(one, runs))
     finally:
         for cur in cursors:
             _unscope_events(cur)
         for cur in cursors[1:]:
             cur.close()
-    return [f for day_found in per_day for f in day_found]
-
-
-def _evaluate_day(con: duckdb.DuckDBPyConnection, dets: list[Detection], connector: str, day: dt.date,
-                  settings: Settings) -> list[dict]:
-    return [f for det in dets for f in run_detection(con, det, connector, day, settings)]
+    return [f for found_by_run in per_run for f in found_by_run]
 
 
 def _scope_events(con: duckdb.DuckDBPyConnection, connector: str, lo: dt.datetime, hi: dt.datetime) -> None:
