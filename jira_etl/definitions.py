@@ -7,10 +7,10 @@ import warnings
 
 import dagster as dg
 
+from jira_etl.assets.audit_records import build_audit_records_assets
 from jira_etl.assets.connection import build_connection_check, build_connection_job
-from jira_etl.assets.extract import build_extract_asset, jira_resource_key
+from jira_etl.assets.extract import jira_resource_key
 from jira_etl.assets.findings import build_findings_asset
-from jira_etl.assets.load import build_load_asset
 from jira_etl.connectors import configured_connectors
 from jira_etl.partitions import daily_partitions
 from jira_etl.resources import StorageResource
@@ -22,8 +22,14 @@ load_env_file()
 warnings.filterwarnings("ignore", category=dg.BetaWarning)
 
 
+def collection_assets(name: str) -> list[dg.AssetsDefinition]:
+    """The connector's audit records: Parquet and DuckDB, materialized by one op."""
+    return [build_audit_records_assets(name)]
+
+
 def connector_assets(name: str) -> list[dg.AssetsDefinition]:
-    return [build_extract_asset(name), build_load_asset(name), build_findings_asset(name)]
+    """The connector's audit records, then its findings."""
+    return collection_assets(name) + [build_findings_asset(name)]
 
 
 def build_definitions() -> dg.Definitions:

@@ -8,7 +8,7 @@ import pyarrow.parquet as pq
 
 from support import day_window, fast_retry
 from jira_etl.collect import collect_day
-from jira_etl.definitions import connector_assets
+from jira_etl.definitions import collection_assets
 from jira_etl.jira.client import JiraClient
 from jira_etl.resources import JiraResource, StorageResource
 from jira_etl.schedules import finalize_yesterday_schedule, refresh_today_schedule
@@ -116,7 +116,7 @@ def test_ten_day_backfill_with_every_hazard_is_exact_and_stable(tmp_path, instan
         with JiraSimulator(data, faults=faults) as sim:
             resources["jira_acme"] = JiraResource(connector="acme", site=sim.url, email=sim.email,
                                                   api_token=sim.token, backoff_base_s=0.01, backoff_max_s=0.02)
-            result = dg.materialize(connector_assets("acme")[:2], resources=resources, instance=instance, tags=tags)
+            result = dg.materialize(collection_assets("acme"), resources=resources, instance=instance, tags=tags)
             assert result.success and sim.faults_injected > 0
         with duckdb.connect(str(tmp_path / "jira_audit.duckdb"), read_only=True) as con:
             return con.execute("SELECT id, created, raw FROM audit_records ORDER BY id").fetchall()

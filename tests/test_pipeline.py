@@ -112,7 +112,8 @@ def test_parquet_layout_schema_and_empty_day(site5, data_dir, instance):
 def test_metadata_in_event_log(site5, data_dir, instance):
     with JiraSimulator(site5) as sim:
         result = materialize_range(sim, data_dir, instance, START, START + dt.timedelta(days=1))
-    mat = result.asset_materializations_for_node("acme__audit_records_parquet")[0]
+    mat = [m for m in result.asset_materializations_for_node("acme__audit_records")
+           if m.asset_key == dg.AssetKey(["acme", "audit_records_parquet"])][0]
     md = mat.metadata
     assert md["dagster/row_count"].value == len(truth(site5, START, START + dt.timedelta(days=1)))
     assert [c.name for c in md["dagster/column_schema"].schema.columns] == SCHEMA.names
@@ -138,3 +139,43 @@ def test_single_partition_key_run(site5, data_dir, instance):
                                 partition_key=END.isoformat())
     assert result.success
     assert set(table_ids(data_dir)) == truth(site5, END, END)
+
+
+def materialize_selected(sim, data_dir, instance, start, end, selection):
+    return dg.materialize(
+        connector_assets("acme"), selection=selection, resources=resources(sim, data_dir), instance=instance,
+        tags={"dagster/asset_partition_range_start": start.isoformat(),
+              "dagster/asset_partition_range_end": end.isoformat()},
+        raise_on_error=False,
+    )
+
+
+def test_each_half_of_the_audit_records_alone(site5, data_dir, instance):
+    """Parquet only leaves DuckDB alone; DuckDB only loads the existing files."""
+    with JiraSimulator(site5) as sim:
+        only_files = materialize_selected(sim, data_dir, instance, START, END, [parquet_asset_key("acme")])
+    assert only_files.success
+    assert {m.asset_key for m in only_files.get_asset_materialization_events()} == {parquet_asset_key("acme")}
+    assert parquet.partition_file(data_dir, "acme", END).exists()
+    assert not (data_dir / "jira_audit.duckdb").exists() or table_ids(data_dir) == []
+    checks = {e.asset_check_evaluation_data.check_name for e in only_files.all_events
+              if e.event_type_value == "ASSET_CHECK_EVALUATION"}
+    assert checks == {"ids_unique", "created_within_partition", "written_matches_received"}
+
+    # No simulator now: loading must not call the API.
+    with JiraSimulator(SiteData.empty()) as idle:
+        only_table = materialize_selected(idle, data_dir, instance, START, END, [duckdb_asset_key("acme")])
+        assert idle.api_requests == 0
+    assert only_table.success
+    assert {m.asset_key for m in only_table.get_asset_materialization_events()} == {duckdb_asset_key("acme")}
+    assert sorted(table_ids(data_dir)) == sorted(truth(site5, START, END))
+
+
+def test_a_failing_load_fails_the_run_after_the_files_are_published(site5, data_dir, instance):
+    # A directory where the DuckDB file belongs: every load fails, the collection does not.
+    (data_dir / "jira_audit.duckdb").mkdir(parents=True)
+    with JiraSimulator(site5) as sim:
+        result = materialize_range(sim, data_dir, instance, START, END)
+    assert not result.success
+    for i in range(5):
+        assert parquet.partition_file(data_dir, "acme", START + dt.timedelta(days=i)).exists()

@@ -82,3 +82,37 @@ def test_a_failing_load_leaves_every_day_as_it_was(tmp_path):
     else:
         raise AssertionError("a corrupt file must fail the load")
     assert table(wh) == {11: "User created"}
+
+
+def test_day_loader_loads_days_as_they_come_and_reports_a_failure_at_finish(tmp_path):
+    from jira_etl.storage.loader import DayLoader
+
+    wh = Warehouse(tmp_path)
+    loader = DayLoader(wh, "c1")
+    loader.add(D2, write(tmp_path, D2, [rec(21, "2026-03-02T12:00:00.000+0000")]))
+    loader.add(D1, write(tmp_path, D1, [rec(11, "2026-03-01T01:00:00.000+0000"), rec(12, "2026-03-01T02:00:00.000+0000")]))
+    assert loader.finish() == {D1: 2, D2: 1}
+    assert set(table(wh)) == {11, 12, 21}
+
+    # A file the table cannot take: finish raises, and the day before it stays loaded.
+    broken = tmp_path / "broken.parquet"
+    pq.write_table(pa.table({"id": pa.array([31], pa.int64())}), broken)
+    loader = DayLoader(wh, "c1")
+    loader.add(D3, broken)
+    try:
+        loader.finish()
+    except Exception as exc:  # DuckDB's binder error, raised in the caller's thread
+        assert "raw" in str(exc) or "column" in str(exc).lower(), exc
+    else:
+        raise AssertionError("finish must raise the failed load")
+    assert set(table(wh)) == {11, 12, 21}
+
+    # Abandoned: nothing is added afterwards.
+    loader = DayLoader(wh, "c1")
+    loader.abandon()
+    try:
+        loader.add(D3, broken)
+    except RuntimeError:
+        pass
+    else:
+        raise AssertionError("a closed loader takes no more days")

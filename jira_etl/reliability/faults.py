@@ -115,7 +115,7 @@ def materialize(sim, data_dir: Path, instance, start: dt.date, end: dt.date, fin
     import dagster as dg
 
     from jira_etl.cli import RANGE_END_TAG, RANGE_START_TAG, _run_failure
-    from jira_etl.definitions import connector_assets
+    from jira_etl.definitions import collection_assets, connector_assets
     from jira_etl.resources import JiraResource, StorageResource
 
     os.environ[TOKEN_ENV] = sim.token  # read through dg.EnvVar, as configured connectors are
@@ -125,9 +125,8 @@ def materialize(sim, data_dir: Path, instance, start: dt.date, end: dt.date, fin
                                           api_token=dg.EnvVar(TOKEN_ENV), **kw),
         "storage": StorageResource(data_dir=str(data_dir)),
     }
-    assets = connector_assets(CONNECTOR)
     result = dg.materialize(
-        assets if findings else assets[:2], resources=resources, instance=instance,
+        connector_assets(CONNECTOR) if findings else collection_assets(CONNECTOR), resources=resources, instance=instance,
         run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
         tags={RANGE_START_TAG: start.isoformat(), RANGE_END_TAG: end.isoformat(), "jira_etl/source": "reliability"},
         raise_on_error=False,
