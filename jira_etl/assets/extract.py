@@ -10,7 +10,7 @@ from typing import Callable
 import dagster as dg
 import pandas as pd
 
-from jira_etl.assets.metadata import column_schema, markdown
+from jira_etl.assets.metadata import column_schema, markdown, selected_checks
 from jira_etl.collect import collect_day, collect_days, days_in_window
 from jira_etl.jira.paging import WalkStats
 from jira_etl.partitions import daily_partitions
@@ -135,5 +135,5 @@ def extract(context: dg.AssetExecutionContext, connector: str,
             "preview": markdown(preview, max_rows=5),
             **{k: dg.MetadataValue.int(v) for k, v in stats.items()},
         },
-        check_results=[c for c in checks if dg.AssetCheckKey(key, c.check_name) in context.selected_asset_check_keys],
+        check_results=selected_checks(context, checks),
     )

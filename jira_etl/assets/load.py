@@ -9,7 +9,7 @@ import dagster as dg
 import pandas as pd
 
 from jira_etl.assets.extract import FRESHNESS, parquet_asset_key
-from jira_etl.assets.metadata import column_schema, markdown
+from jira_etl.assets.metadata import column_schema, markdown, selected_checks
 from jira_etl.collect import days_in_window
 from jira_etl.storage import parquet
 
@@ -98,5 +98,5 @@ def loaded(context: dg.AssetExecutionContext, connector: str, counts: dict[dt.da
             ),
             "preview": markdown(preview, max_rows=5),
         },
-        check_results=[c for c in checks if dg.AssetCheckKey(key, c.check_name) in context.selected_asset_check_keys],
+        check_results=selected_checks(context, checks),
     )

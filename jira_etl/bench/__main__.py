@@ -168,16 +168,10 @@ def fresh_sim(volume: int, measure: Callable[[SimProcess], dict]) -> dict:
         return measure(sim)
 
 
-def e2e_once(url: str, days: list[dt.date], work: Path) -> dict:
+def in_scratch(work: Path, measure: Callable[[Path], dict]) -> dict:
+    """`measure(work)`, then `work` removed (runs repeat; their files are not kept)."""
     try:
-        return e2e(url, days, work)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-
-
-def dlt_once(py: Path, url: str, days: list[dt.date], work: Path) -> dict:
-    try:
-        return dlt_peer(py, url, days, work)
+        return measure(work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -268,7 +262,7 @@ def main(argv: list[str] | None = None) -> int:
                 r["stages"] = stages(sim.url, days, scratch / f"stages-{vol}")
             shutil.rmtree(scratch / f"stages-{vol}", ignore_errors=True)
             log(f"  e2e (jira-etl backfill, best of {a.repeat})")
-            r["e2e"] = best_of(a.repeat, lambda i: fresh_sim(vol, lambda sim: e2e_once(sim.url, days, scratch / f"e2e-{vol}-{i}")))
+            r["e2e"] = best_of(a.repeat, lambda i: fresh_sim(vol, lambda sim: in_scratch(scratch / f"e2e-{vol}-{i}", lambda w: e2e(sim.url, days, w))))
             r["e2e"]["correct"] = all_correct(r["e2e"], r["floor"]["records"])
             results["sizes"][str(vol)] = r
             log(f"  floor {r['floor']['seconds']:.1f}s, e2e {r['e2e']['seconds']:.1f}s, "
@@ -286,14 +280,14 @@ def main(argv: list[str] | None = None) -> int:
             with SimProcess(target_vol, latency=0.1) as sim:
                 lat["fetch"] = stages(sim.url, target_days, scratch / "lat-fetch", fetch_only=True)
             with SimProcess(target_vol, latency=0.1) as sim:
-                lat["e2e"] = e2e_once(sim.url, target_days, scratch / "lat-e2e")
+                lat["e2e"] = in_scratch(scratch / "lat-e2e", lambda w: e2e(sim.url, target_days, w))
             results["latency_100ms"] = lat
 
         if not a.skip_dlt and target:
             py = ensure_bench_venv()
             if py:
                 log(f"dlt peer (best of {a.dlt_repeat})")
-                d = best_of(a.dlt_repeat, lambda i: fresh_sim(target_vol, lambda sim: dlt_once(py, sim.url, target_days, scratch / f"dlt-{i}")),
+                d = best_of(a.dlt_repeat, lambda i: fresh_sim(target_vol, lambda sim: in_scratch(scratch / f"dlt-{i}", lambda w: dlt_peer(py, sim.url, target_days, w))),
                             key=lambda r: r["wall_s"])
                 d["correct"] = all_correct(d, target["floor"]["records"])
                 results["dlt"] = d
