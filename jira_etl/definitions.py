@@ -10,7 +10,6 @@ import dagster as dg
 from jira_etl.assets.audit_records import build_audit_records_assets
 from jira_etl.assets.connection import build_connection_check, build_connection_job
 from jira_etl.assets.extract import jira_resource_key
-from jira_etl.assets.findings import build_findings_asset
 from jira_etl.connectors import configured_connectors
 from jira_etl.partitions import daily_partitions
 from jira_etl.resources import StorageResource
@@ -23,13 +22,13 @@ warnings.filterwarnings("ignore", category=dg.BetaWarning)
 
 
 def collection_assets(name: str) -> list[dg.AssetsDefinition]:
-    """The connector's audit records: Parquet and DuckDB, materialized by one op."""
-    return [build_audit_records_assets(name)]
+    """The connector's audit records only: Parquet and DuckDB (tests and harnesses)."""
+    return [build_audit_records_assets(name, findings=False)]
 
 
 def connector_assets(name: str) -> list[dg.AssetsDefinition]:
-    """The connector's audit records, then its findings."""
-    return collection_assets(name) + [build_findings_asset(name)]
+    """The connector's audit records and their findings, materialized by one op."""
+    return [build_audit_records_assets(name, findings=True)]
 
 
 def build_definitions() -> dg.Definitions:

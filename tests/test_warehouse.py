@@ -116,3 +116,59 @@ def test_day_loader_loads_days_as_they_come_and_reports_a_failure_at_finish(tmp_
         pass
     else:
         raise AssertionError("a closed loader takes no more days")
+
+
+def test_a_reader_and_a_writer_of_one_process_take_turns_instead_of_failing(tmp_path):
+    """DuckDB refuses a read-write connection while the same process holds a read-only
+    one (and the reverse); threads of one run (background loads and findings, the
+    extraction's attempt record) must wait for each other, not fail."""
+    import threading
+    import time
+
+    wh = Warehouse(tmp_path)
+    wh.load_partitions("c1", {D1: write(tmp_path, D1, [rec(11, "2026-03-01T01:00:00.000+0000")])})
+    reading, errors, order = threading.Event(), [], []
+
+    def read():
+        try:
+            with wh.reader() as con:
+                reading.set()
+                time.sleep(0.3)
+                order.append(("read", con.execute("SELECT count(*) FROM audit_records").fetchone()[0]))
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+            reading.set()
+
+    t = threading.Thread(target=read)
+    t.start()
+    assert reading.wait(10)
+    # Another Warehouse object of the same file, as each asset builds its own.
+    Warehouse(tmp_path).record_attempt("c1", True, D1, D1)
+    order.append(("write", None))
+    t.join()
+    assert errors == []
+    assert order == [("read", 1), ("write", None)]
+    with wh.reader() as con:
+        assert con.execute("SELECT count(*) FROM collection_attempts").fetchone()[0] == 1
+
+
+def test_day_loader_reports_each_load_and_whether_days_are_still_being_fetched(tmp_path):
+    import time
+
+    from jira_etl.storage.loader import DayLoader
+
+    calls = []
+    wh = Warehouse(tmp_path)
+    loader = DayLoader(wh, "c1", on_loaded=lambda counts, collecting: calls.append((dict(counts), collecting)),
+                       expected=[D1, D2])
+    assert loader.collecting()
+    loader.add(D1, write(tmp_path, D1, [rec(11, "2026-03-01T01:00:00.000+0000")]))
+    deadline = time.monotonic() + 10
+    while not calls and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert calls == [({D1: 1}, True)]       # D2 not published yet
+    loader.add(D2, write(tmp_path, D2, [rec(21, "2026-03-02T01:00:00.000+0000"), rec(22, "2026-03-02T02:00:00.000+0000")]))
+    assert not loader.collecting()
+    assert loader.finish() == {D1: 1, D2: 2}
+    assert calls == [({D1: 1}, True), ({D2: 2}, False)]
+    assert set(table(wh)) == {11, 21, 22}

@@ -14,6 +14,7 @@ import datetime as dt
 import os
 import random
 import re
+import threading
 import time
 from functools import cache
 from pathlib import Path
@@ -101,6 +102,46 @@ def _connect(path: Path, read_only: bool, wait_s: float) -> duckdb.DuckDBPyConne
             delay = min(delay * 2, 0.5)
 
 
+class _ModeGate:
+    """Connections of one process to one file must all be read-only or all read-write:
+    DuckDB refuses to open a file in one mode while the same process holds it in the
+    other ("Can't open a connection to same database file with a different
+    configuration"), where another process would only wait. Threads of a run (the
+    background loads and findings of an asset, the attempts the extraction records)
+    therefore take turns by mode: any number of connections of the open mode, the other
+    mode once they are all closed."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._mode: bool | None = None
+        self._open = 0
+
+    @contextlib.contextmanager
+    def hold(self, read_only: bool) -> Iterator[None]:
+        with self._cond:
+            while self._open and self._mode is not read_only:
+                self._cond.wait()
+            self._mode = read_only
+            self._open += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._open -= 1
+                if not self._open:
+                    self._cond.notify_all()
+
+
+_GATES: dict[str, _ModeGate] = {}
+_GATES_LOCK = threading.Lock()
+
+
+def _gate(path: Path) -> _ModeGate:
+    key = os.path.realpath(path)
+    with _GATES_LOCK:
+        return _GATES.setdefault(key, _ModeGate())
+
+
 class Warehouse:
     def __init__(self, data_dir: Path, write_wait_s: float = 600.0, read_wait_s: float = 30.0):
         self.data_dir = Path(data_dir)
@@ -108,12 +149,13 @@ class Warehouse:
         self.write_wait_s = write_wait_s
         self.read_wait_s = read_wait_s
         self._lock = FileLock(str(self.path) + ".lock", timeout=write_wait_s)
+        self._gate = _gate(self.path)
 
     @contextlib.contextmanager
     def writer(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A read-write connection, held only for the `with` block, one process at a time."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        with self._lock:
+        with self._lock, self._gate.hold(read_only=False):
             con = _connect(self.path, read_only=False, wait_s=self.write_wait_s)
             try:
                 # Row order inside the table means nothing (primary key); not keeping it
@@ -133,14 +175,17 @@ class Warehouse:
             # per process; afterwards readers never write.
             with self.writer():
                 pass
-        con = _connect(self.path, read_only=True, wait_s=self.read_wait_s)
-        try:
-            yield con
-        finally:
-            con.close()
+        with self._gate.hold(read_only=True):
+            con = _connect(self.path, read_only=True, wait_s=self.read_wait_s)
+            try:
+                yield con
+            finally:
+                con.close()
 
-    def load_partitions(self, connector: str, files: dict[dt.date, Path]) -> dict[dt.date, int]:
-        """Replace each connector-day with its Parquet file, all days in one transaction."""
+    def load_partitions(self, connector: str, files: dict[dt.date, Path],
+                        threads: int | None = None) -> dict[dt.date, int]:
+        """Replace each connector-day with its Parquet file, all days in one transaction
+        (on `threads` of DuckDB's, default all)."""
         if not files:
             return {}
         days = sorted(files)
@@ -150,6 +195,8 @@ class Warehouse:
                   "counts": [counts[d] for d in days], "lo": lo,
                   "hi": dt.datetime.combine(days[-1], dt.time(), dt.timezone.utc) + dt.timedelta(days=1)}
         with self.writer() as con:
+            if threads:
+                con.execute(f"SET threads = {int(threads)}")
             con.execute("BEGIN TRANSACTION")
             try:
                 for stmt in sql_file("load_partition.sql"):

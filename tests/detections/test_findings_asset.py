@@ -93,3 +93,107 @@ def test_clean_days_have_no_findings_and_a_passing_check(data_dir, instance):
               if e.event_type_value == "ASSET_CHECK_EVALUATION"
               and e.asset_check_evaluation_data.check_name == "no_high_or_critical_findings"]
     assert checks and checks[0].passed
+
+
+def findings_rows(data_dir):
+    """Every column of `findings` but evaluated_at, in a stable order."""
+    with duckdb.connect(str(data_dir / "jira_audit.duckdb"), read_only=True) as con:
+        return con.execute(
+            "SELECT day, detection_id, severity, actor_account_id, actor_name, first_seen, last_seen, object, "
+            "remote_address, message, record_ids, title FROM findings WHERE connector = 'acme' "
+            "ORDER BY day, detection_id, first_seen, actor_account_id, message").fetchall()
+
+
+def test_findings_evaluated_while_collecting_equal_an_evaluation_after_the_load(data_dir, instance):
+    """The op evaluates each day as soon as it and the run's earlier days are loaded;
+    evaluating the findings alone afterwards, over the whole loaded range, must give
+    the same rows. The rules that read history (new IP, rare action, dormant actor...)
+    see the run's earlier days here, since nothing before the range is loaded."""
+    site = SiteData(seed=13, start=START - dt.timedelta(days=20), daily_volume=1200)
+    start = START - dt.timedelta(days=3)
+    with JiraSimulator(site, faults=Faults()) as sim:
+        result = materialize(sim, data_dir, instance, start=start, end=END)
+        assert result.success
+        progressive = findings_rows(data_dir)
+        # Findings only (no fetch, no load): one evaluation of every day after all are in.
+        alone = dg.materialize(
+            connector_assets("acme"), selection=[findings_asset_key("acme")],
+            resources={
+                "jira_acme": JiraResource(connector="acme", site=sim.url, email=sim.email, api_token=sim.token),
+                "storage": StorageResource(data_dir=str(data_dir)),
+            },
+            instance=instance,
+            tags={"dagster/asset_partition_range_start": start.isoformat(),
+                  "dagster/asset_partition_range_end": END.isoformat()},
+        )
+    assert alone.success
+    assert {m.asset_key for m in alone.get_asset_materialization_events()} == {findings_asset_key("acme")}
+    assert progressive, "the site must give findings for the comparison to mean anything"
+    assert len({r[0] for r in progressive}) >= 3, "findings on several days of the range"
+    assert findings_rows(data_dir) == progressive
+
+
+def test_failing_findings_fail_the_run_after_the_records_are_materialized(data_dir, instance, tmp_path, monkeypatch):
+    from jira_etl.assets.extract import parquet_asset_key
+    from jira_etl.assets.load import duckdb_asset_key
+    from jira_etl.detections import catalogue
+
+    bad = tmp_path / "detections.yaml"
+    bad.write_text("detections:\n  no_such_rule: {enabled: false}\n")
+    monkeypatch.setenv(catalogue.CONFIG_ENV, str(bad))
+    site = SiteData(seed=5, start=START - dt.timedelta(days=20))
+    with JiraSimulator(site, faults=Faults()) as sim:
+        result = materialize(sim, data_dir, instance)
+    assert not result.success
+    materialized = {m.asset_key for m in result.get_asset_materialization_events()}
+    assert materialized == {parquet_asset_key("acme"), duckdb_asset_key("acme")}
+    failure = next(e for e in result.all_events if e.is_step_failure)
+    assert "no_such_rule" in str(failure.step_failure_data.error.message) or "no_such_rule" in str(
+        failure.step_failure_data.error.cause)
+    with duckdb.connect(str(data_dir / "jira_audit.duckdb"), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM audit_records").fetchone()[0] > 0
+
+
+class RecordingRun:
+    """Stands in for FindingsRun (the evaluation itself is tested above through the
+    op): records which days each batch held and whether it was asked to use one core."""
+
+    def __init__(self, fail_on=None):
+        self.batches, self.fail_on = [], fail_on
+
+    def evaluate(self, days, one_core=False):
+        if self.fail_on in days:
+            raise RuntimeError(f"rule failed on {self.fail_on}")
+        if days:
+            self.batches.append((list(days), one_core))
+
+
+def test_a_day_is_evaluated_only_once_every_earlier_day_of_the_run_is_loaded():
+    from jira_etl.assets.findings import FindingsAsLoaded
+
+    d1, d2, d3, d4 = (START + dt.timedelta(days=i) for i in range(4))
+    run = RecordingRun()
+    feed = FindingsAsLoaded(run, [d3, d1, d4, d2])
+    feed.on_loaded({d2: 5}, True)        # d1 not loaded yet: d2 must wait
+    assert run.batches == []
+    feed.on_loaded({d1: 7}, True)        # d1 and d2 now
+    feed.on_loaded({d4: 1}, False)       # d3 missing: d4 waits
+    assert run.batches == [([d1, d2], True)]
+    feed.on_loaded({d3: 0}, False)
+    assert run.batches == [([d1, d2], True), ([d3, d4], False)]
+    feed.finish()                        # nothing left, nothing evaluated twice
+    assert [d for batch, _ in run.batches for d in batch] == [d1, d2, d3, d4]
+
+
+def test_a_failed_evaluation_stops_the_later_ones_and_is_raised_at_finish():
+    from jira_etl.assets.findings import FindingsAsLoaded
+
+    d1, d2, d3 = (START + dt.timedelta(days=i) for i in range(3))
+    run = RecordingRun(fail_on=d2)
+    feed = FindingsAsLoaded(run, [d1, d2, d3])
+    feed.on_loaded({d1: 1}, True)
+    feed.on_loaded({d2: 1}, True)        # raises inside: kept, not thrown on the loader's thread
+    feed.on_loaded({d3: 1}, False)
+    assert run.batches == [([d1], True)]
+    with pytest.raises(RuntimeError, match="rule failed"):
+        feed.finish()
