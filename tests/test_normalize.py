@@ -85,6 +85,23 @@ def test_dataframe_stage_keeps_nested_types():
                                                        df["ingested_at"].iloc[0].to_pydatetime()).to_pylist()
 
 
+def test_dataframe_stage_round_trip_after_pandas_changes():
+    """Arrow-dtype columns go back as they are; a frame filtered or with a column pandas
+    code turned into plain objects still comes back equal, in the schema."""
+    records = [full_record(id=i, summary=f"s{i}") for i in range(1, 6)]
+    table = to_table(records, "c")
+    df = normalize(records, "c")
+    kept = df.iloc[[0, 2, 4]]  # a filtered frame: arrays taken, index 0, 2, 4
+    back = from_dataframe(kept)
+    assert back.schema == SCHEMA
+    assert back.to_pylist() == table.take([0, 2, 4]).to_pylist()
+    assert from_dataframe(df.iloc[3:]).to_pylist() == table.slice(3).to_pylist()  # a slice: arrays with an offset
+    plain = df.copy()
+    plain["summary"] = plain["summary"].astype(object)  # no longer an Arrow dtype
+    assert from_dataframe(plain).schema == SCHEMA
+    assert from_dataframe(plain).to_pylist() == from_dataframe(df).to_pylist() == table.to_pylist()
+
+
 def test_empty_input_gives_schema_table():
     table = to_table([], "c")
     assert table.num_rows == 0 and table.schema == SCHEMA
