@@ -68,6 +68,9 @@ def run_backfill(start: dt.date, end: dt.date, connectors: list[str] | None = No
     """
     validate_range(start, end)
     ensure_dagster_home()
+    from jira_etl.detections.catalogue import load_catalogue_in_background
+
+    load_catalogue_in_background()  # its dry run in DuckDB overlaps Dagster's imports
     import dagster as dg
 
     from jira_etl import definitions

@@ -21,6 +21,7 @@ import datetime as dt
 import os
 import queue
 import re
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache
@@ -177,9 +178,35 @@ def static_problems(det: Detection, meta: dict) -> list[str]:
     return problems
 
 
-@cache
+_LOAD_LOCK = threading.Lock()
+
+
 def load_catalogue(rules_dir: Path = RULES_DIR) -> tuple[Detection, ...]:
-    """Every rule, validated statically and against an empty warehouse. Raises CatalogueError."""
+    """Every rule, validated statically and against an empty warehouse (loaded once per
+    process; a failure is not kept, so the next call reports it again). Raises
+    CatalogueError."""
+    with _LOAD_LOCK:  # one load when a thread started it early and the caller asks too
+        return _load_catalogue(Path(rules_dir))
+
+
+def load_catalogue_in_background() -> threading.Thread:
+    """Start loading the catalogue on a thread (for a command about to spend its first
+    second importing Dagster: the dry run executes in DuckDB, without the GIL, so both
+    go on side by side). Errors are left for the caller's own `load_catalogue`."""
+
+    def load() -> None:
+        try:
+            load_catalogue()
+        except Exception:  # noqa: BLE001 - reported by the caller's load
+            pass
+
+    thread = threading.Thread(target=load, name="catalogue-load", daemon=True)
+    thread.start()
+    return thread
+
+
+@cache
+def _load_catalogue(rules_dir: Path) -> tuple[Detection, ...]:
     detections, problems, seen = [], [], set()
     for path in sorted(Path(rules_dir).glob("*.sql")):
         try:

@@ -103,3 +103,15 @@ def test_no_overrides_file_means_defaults(tmp_path, monkeypatch):
     monkeypatch.delenv(catalogue.CONFIG_ENV, raising=False)
     monkeypatch.chdir(tmp_path)
     assert catalogue.load_settings() == catalogue.Settings()
+
+
+def test_a_catalogue_loaded_in_the_background_is_the_one_callers_get():
+    """`jira-etl backfill` starts the load (its DuckDB dry run) on a thread while Dagster
+    imports; the definitions' own call must then reuse it, not validate again."""
+    thread = catalogue.load_catalogue_in_background()
+    thread.join(60)
+    assert not thread.is_alive()
+    misses = catalogue._load_catalogue.cache_info().misses
+    first = catalogue.load_catalogue()
+    assert catalogue.load_catalogue() is first
+    assert catalogue._load_catalogue.cache_info().misses == misses  # served from the background's load
