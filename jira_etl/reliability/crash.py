@@ -1,7 +1,10 @@
 """Crashes: SIGKILL a `jira-etl backfill` subprocess at random moments of each phase
 (fetching while the day's Parquet file is being written, the DuckDB load, the
 findings), check what readers would see right after the kill, re-run, and compare
-with the simulator's truth.
+with the simulator's truth. Days are loaded and their findings evaluated while later
+days are fetched, so kills in the fetch and load phases land in loads and findings
+too; the last day's load and findings come after the last `[n/n]` line, and what
+follows `loaded ... records over` is the findings' result.
 
 A kill is survived when, right after it, every Parquet file where readers look reads
 cleanly, DuckDB opens and holds no half-loaded day and no duplicate, and the next
@@ -101,9 +104,9 @@ class _Watched:
 def _phase(w: _Watched, ndays: int, data_dir: Path) -> str:
     text = w.text()
     if "loaded " in text and " records over " in text:
-        return "after the load (findings)" if "finding(s)" not in text else "after the findings"
+        return "after the load (findings' result)" if "finding(s)" not in text else "after the findings"
     if f"[{ndays}/{ndays}]" in text:
-        return "DuckDB load"
+        return "last DuckDB load and findings"
     if "[1/" in text or list(data_dir.glob("parquet/audit_records/*/*/.*.tmp")):
         return "fetching + writing Parquet"
     return "start-up"
