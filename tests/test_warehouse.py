@@ -152,23 +152,20 @@ def test_a_reader_and_a_writer_of_one_process_take_turns_instead_of_failing(tmp_
         assert con.execute("SELECT count(*) FROM collection_attempts").fetchone()[0] == 1
 
 
-def test_day_loader_reports_each_load_and_whether_days_are_still_being_fetched(tmp_path):
+def test_day_loader_reports_each_load(tmp_path):
     import time
 
     from jira_etl.storage.loader import DayLoader
 
     calls = []
     wh = Warehouse(tmp_path)
-    loader = DayLoader(wh, "c1", on_loaded=lambda counts, collecting: calls.append((dict(counts), collecting)),
-                       expected=[D1, D2])
-    assert loader.collecting()
+    loader = DayLoader(wh, "c1", on_loaded=lambda counts: calls.append(dict(counts)))
     loader.add(D1, write(tmp_path, D1, [rec(11, "2026-03-01T01:00:00.000+0000")]))
     deadline = time.monotonic() + 10
     while not calls and time.monotonic() < deadline:
         time.sleep(0.01)
-    assert calls == [({D1: 1}, True)]       # D2 not published yet
+    assert calls == [{D1: 1}]
     loader.add(D2, write(tmp_path, D2, [rec(21, "2026-03-02T01:00:00.000+0000"), rec(22, "2026-03-02T02:00:00.000+0000")]))
-    assert not loader.collecting()
     assert loader.finish() == {D1: 1, D2: 2}
-    assert calls == [({D1: 1}, True), ({D2: 2}, False)]
+    assert calls == [{D1: 1}, {D2: 2}]
     assert set(table(wh)) == {11, 21, 22}

@@ -58,7 +58,7 @@ def build_audit_records_assets(connector: str, findings: bool = True) -> dg.Asse
         # as soon as the run's days up to it are loaded.
         progressive = FindingsAsLoaded(run, days) if run is not None and duckdb_key in selected else None
         loader = (DayLoader(context.resources.storage.warehouse(), connector,
-                            on_loaded=progressive.on_loaded if progressive else None, expected=days)
+                            on_loaded=progressive.on_loaded if progressive else None)
                   if duckdb_key in selected else None)
         try:
             result = extract(context, connector, on_published=loader.add if loader else None)

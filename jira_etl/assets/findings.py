@@ -79,9 +79,7 @@ class FindingsRun:
         self.warnings: list[str] = []
         self.users_looked_up = self.users_not_found = self.ips_classified = 0
 
-    def evaluate(self, days: list[dt.date], one_core: bool = False) -> None:
-        """Evaluate these days (`one_core`: DuckDB on one thread, one rule at a time,
-        while the run's later days are still being fetched)."""
+    def evaluate(self, days: list[dt.date]) -> None:
         days = sorted(days)
         if not days:
             return
@@ -101,10 +99,7 @@ class FindingsRun:
         self.users_looked_up += users.looked_up
         self.users_not_found += users.not_found
         with self.warehouse.reader() as con:
-            if one_core:
-                con.execute("SET threads = 1")
-            found = catalogue.evaluate(con, self.connector, days, self.settings, self.detections,
-                                       workers=1 if one_core else 2)
+            found = catalogue.evaluate(con, self.connector, days, self.settings, self.detections)
         with self.warehouse.writer() as con:
             catalogue.replace_findings(con, self.connector, days, found)
         self.found.extend(found)
@@ -168,10 +163,10 @@ class FindingsAsLoaded:
         self.loaded: set[dt.date] = set()
         self.error: BaseException | None = None
 
-    def on_loaded(self, counts: dict[dt.date, int], collecting: bool = False) -> None:
+    def on_loaded(self, counts: dict[dt.date, int]) -> None:
         self.loaded.update(counts)
         if self.error is None:
-            self._evaluate_ready(one_core=collecting)
+            self._evaluate_ready()
 
     def finish(self) -> None:
         if self.error is None:
@@ -180,11 +175,11 @@ class FindingsAsLoaded:
         if self.error is not None:
             raise self.error
 
-    def _evaluate_ready(self, one_core: bool = False) -> None:
+    def _evaluate_ready(self) -> None:
         ready = []
         while self.pending and self.pending[0] in self.loaded:
             ready.append(self.pending.pop(0))
         try:
-            self.run.evaluate(ready, one_core=one_core)
+            self.run.evaluate(ready)
         except Exception as exc:  # noqa: BLE001 - raised by finish, after the collection
             self.error = exc

@@ -401,10 +401,8 @@ def run_detection(con: duckdb.DuckDBPyConnection, det: Detection, connector: str
 
 
 def evaluate(con: duckdb.DuckDBPyConnection, connector: str, days: Iterable[dt.date],
-             settings: Settings | None = None, detections: Iterable[Detection] | None = None,
-             workers: int = 2) -> list[dict]:
-    """Every enabled detection over each day (a reader connection is enough), on up to
-    `workers` cursors side by side."""
+             settings: Settings | None = None, detections: Iterable[Detection] | None = None) -> list[dict]:
+    """Every enabled detection over each day (a reader connection is enough)."""
     settings = settings or Settings()
     dets = [d for d in (detections or load_catalogue()) if settings.is_enabled(d)]
     days = sorted(days)
@@ -417,7 +415,7 @@ def evaluate(con: duckdb.DuckDBPyConnection, connector: str, days: Iterable[dt.d
     # of the time, so (rule, day) runs go side by side on two cursors (connection-scoped
     # views and variables); results keep day order, then catalogue order. A cursor per
     # day instead left one cursor idle while the other finished a day's slowest rules.
-    workers = max(1, min(len(days) * len(dets), workers))
+    workers = min(len(days) * len(dets), 2)
     cursors = [con] + [con.cursor() for _ in range(workers - 1)]
     try:
         for cur in cursors[1:]:

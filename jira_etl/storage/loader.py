@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable
 
 from jira_etl.storage.warehouse import Warehouse
 
@@ -22,21 +22,14 @@ class DayLoader:
     loading, never the collection (the files are the source; loading them again is a
     DuckDB-only materialization); `finish` raises it.
 
-    `on_loaded(counts, collecting)` is called on the loader's thread after each load
-    with the days it loaded (the findings of a run are evaluated there, day by day,
-    while the collection goes on); it must not raise: its failures are its own to
-    report. `collecting` is true while some of the `expected` days are still being
-    fetched: loads then run DuckDB on one thread, and `on_loaded` should keep to one
-    core too. The collector's bound is the API, and on a small machine the API (or the
-    simulator on the same cores) needs the other one."""
+    `on_loaded(counts)` is called on the loader's thread after each load with the days
+    it loaded (the findings of a run are evaluated there, day by day, while the
+    collection goes on); it must not raise: its failures are its own to report."""
 
     def __init__(self, warehouse: Warehouse, connector: str,
-                 on_loaded: Callable[[dict[dt.date, int], bool], None] | None = None,
-                 expected: Iterable[dt.date] | None = None):
+                 on_loaded: Callable[[dict[dt.date, int]], None] | None = None):
         self.warehouse, self.connector = warehouse, connector
         self.on_loaded = on_loaded
-        self._expected = set(expected or ())
-        self._added: set[dt.date] = set()
         self.counts: dict[dt.date, int] = {}
         self._pending: dict[dt.date, Path] = {}
         self._closed = False
@@ -50,15 +43,9 @@ class DayLoader:
         with self._cond:
             if self._closed:
                 raise RuntimeError("the loader is closed")
-            self._added.add(day)
             if self._error is None:
                 self._pending[day] = path
                 self._cond.notify()
-
-    def collecting(self) -> bool:
-        """Some expected day is not published yet."""
-        with self._cond:
-            return not self._closed and not self._expected <= self._added
 
     def finish(self) -> dict[dt.date, int]:
         """Wait until every added day is loaded; their row counts."""
@@ -91,8 +78,7 @@ class DayLoader:
                     return
                 batch, self._pending = self._pending, {}
             try:
-                loaded = self.warehouse.load_partitions(self.connector, batch,
-                                                        threads=1 if self.collecting() else None)
+                loaded = self.warehouse.load_partitions(self.connector, batch)
             except BaseException as exc:  # noqa: BLE001 - handed to the caller
                 with self._cond:
                     self._error = exc
@@ -102,4 +88,4 @@ class DayLoader:
                 self.counts.update(loaded)
                 follow_up = self.on_loaded is not None and not self._abandoned
             if follow_up:
-                self.on_loaded(loaded, self.collecting())
+                self.on_loaded(loaded)

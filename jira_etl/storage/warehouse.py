@@ -182,10 +182,8 @@ class Warehouse:
             finally:
                 con.close()
 
-    def load_partitions(self, connector: str, files: dict[dt.date, Path],
-                        threads: int | None = None) -> dict[dt.date, int]:
-        """Replace each connector-day with its Parquet file, all days in one transaction
-        (on `threads` of DuckDB's, default all)."""
+    def load_partitions(self, connector: str, files: dict[dt.date, Path]) -> dict[dt.date, int]:
+        """Replace each connector-day with its Parquet file, all days in one transaction."""
         if not files:
             return {}
         days = sorted(files)
@@ -195,8 +193,6 @@ class Warehouse:
                   "counts": [counts[d] for d in days], "lo": lo,
                   "hi": dt.datetime.combine(days[-1], dt.time(), dt.timezone.utc) + dt.timedelta(days=1)}
         with self.writer() as con:
-            if threads:
-                con.execute(f"SET threads = {int(threads)}")
             con.execute("BEGIN TRANSACTION")
             try:
                 for stmt in sql_file("load_partition.sql"):

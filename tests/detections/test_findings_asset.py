@@ -156,16 +156,16 @@ def test_failing_findings_fail_the_run_after_the_records_are_materialized(data_d
 
 class RecordingRun:
     """Stands in for FindingsRun (the evaluation itself is tested above through the
-    op): records which days each batch held and whether it was asked to use one core."""
+    op): records which days each batch held."""
 
     def __init__(self, fail_on=None):
         self.batches, self.fail_on = [], fail_on
 
-    def evaluate(self, days, one_core=False):
+    def evaluate(self, days):
         if self.fail_on in days:
             raise RuntimeError(f"rule failed on {self.fail_on}")
         if days:
-            self.batches.append((list(days), one_core))
+            self.batches.append(list(days))
 
 
 def test_a_day_is_evaluated_only_once_every_earlier_day_of_the_run_is_loaded():
@@ -174,15 +174,15 @@ def test_a_day_is_evaluated_only_once_every_earlier_day_of_the_run_is_loaded():
     d1, d2, d3, d4 = (START + dt.timedelta(days=i) for i in range(4))
     run = RecordingRun()
     feed = FindingsAsLoaded(run, [d3, d1, d4, d2])
-    feed.on_loaded({d2: 5}, True)        # d1 not loaded yet: d2 must wait
+    feed.on_loaded({d2: 5})         # d1 not loaded yet: d2 must wait
     assert run.batches == []
-    feed.on_loaded({d1: 7}, True)        # d1 and d2 now
-    feed.on_loaded({d4: 1}, False)       # d3 missing: d4 waits
-    assert run.batches == [([d1, d2], True)]
-    feed.on_loaded({d3: 0}, False)
-    assert run.batches == [([d1, d2], True), ([d3, d4], False)]
-    feed.finish()                        # nothing left, nothing evaluated twice
-    assert [d for batch, _ in run.batches for d in batch] == [d1, d2, d3, d4]
+    feed.on_loaded({d1: 7})         # d1 and d2 now
+    feed.on_loaded({d4: 1})         # d3 missing: d4 waits
+    assert run.batches == [[d1, d2]]
+    feed.on_loaded({d3: 0})
+    assert run.batches == [[d1, d2], [d3, d4]]
+    feed.finish()                   # nothing left, nothing evaluated twice
+    assert [d for batch in run.batches for d in batch] == [d1, d2, d3, d4]
 
 
 def test_a_failed_evaluation_stops_the_later_ones_and_is_raised_at_finish():
@@ -191,9 +191,9 @@ def test_a_failed_evaluation_stops_the_later_ones_and_is_raised_at_finish():
     d1, d2, d3 = (START + dt.timedelta(days=i) for i in range(3))
     run = RecordingRun(fail_on=d2)
     feed = FindingsAsLoaded(run, [d1, d2, d3])
-    feed.on_loaded({d1: 1}, True)
-    feed.on_loaded({d2: 1}, True)        # raises inside: kept, not thrown on the loader's thread
-    feed.on_loaded({d3: 1}, False)
-    assert run.batches == [([d1], True)]
+    feed.on_loaded({d1: 1})
+    feed.on_loaded({d2: 1})         # raises inside: kept, not thrown on the loader's thread
+    feed.on_loaded({d3: 1})
+    assert run.batches == [[d1]]
     with pytest.raises(RuntimeError, match="rule failed"):
         feed.finish()
