@@ -89,8 +89,9 @@ def test_dataframe_stage_round_trip_after_pandas_changes():
     """Arrow-dtype columns go back as they are; a frame filtered or with a column pandas
     code turned into plain objects still comes back equal, in the schema."""
     records = [full_record(id=i, summary=f"s{i}") for i in range(1, 6)]
-    table = to_table(records, "c")
-    df = normalize(records, "c")
+    ingested = dt.datetime(2026, 3, 2, 12, 0, tzinfo=UTC)  # one instant for both
+    table = to_table(records, "c", ingested)
+    df = normalize(records, "c", ingested)
     kept = df.iloc[[0, 2, 4]]  # a filtered frame: arrays taken, index 0, 2, 4
     back = from_dataframe(kept)
     assert back.schema == SCHEMA
