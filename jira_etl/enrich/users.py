@@ -78,19 +78,26 @@ def upsert_users(warehouse: Warehouse, looked_up: list[str], users: list[dict], 
                          _s(u.get("emailAddress")), _s(u.get("timeZone")), True, now])
     if not rows:
         return
+    import pyarrow as pa
+
+    # One columnar insert: executemany runs a statement per row (~2.5 ms each).
+    names = ("account_id", "display_name", "account_type", "active", "email_address", "time_zone", "found",
+             "fetched_at")
+    types = (pa.string(),) * 3 + (pa.bool_(),) + (pa.string(),) * 2 + (pa.bool_(), pa.timestamp("us", UTC))
+    new_rows = pa.table({n: pa.array([r[i] for r in rows], t)  # noqa: F841 - read by DuckDB
+                         for i, (n, t) in enumerate(zip(names, types))})
     with warehouse.writer() as con:
         con.execute("BEGIN TRANSACTION")
         try:
             # A failed look-up never erases a name found earlier.
-            con.executemany(
-                "INSERT INTO users VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (account_id) DO UPDATE SET "
+            con.execute(
+                f"INSERT INTO users SELECT {', '.join(names)} FROM new_rows ON CONFLICT (account_id) DO UPDATE SET "
                 "display_name = CASE WHEN excluded.found THEN excluded.display_name ELSE users.display_name END, "
                 "account_type = CASE WHEN excluded.found THEN excluded.account_type ELSE users.account_type END, "
                 "active = CASE WHEN excluded.found THEN excluded.active ELSE users.active END, "
                 "email_address = CASE WHEN excluded.found THEN excluded.email_address ELSE users.email_address END, "
                 "time_zone = CASE WHEN excluded.found THEN excluded.time_zone ELSE users.time_zone END, "
-                "found = excluded.found OR users.found, fetched_at = excluded.fetched_at",
-                rows,
+                "found = excluded.found OR users.found, fetched_at = excluded.fetched_at"
             )
             con.execute("COMMIT")
         except BaseException:
