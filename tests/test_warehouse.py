@@ -169,3 +169,20 @@ def test_day_loader_reports_each_load(tmp_path):
     assert loader.finish() == {D1: 1, D2: 2}
     assert calls == [{D1: 1}, {D2: 2}]
     assert set(table(wh)) == {11, 21, 22}
+
+
+def test_loads_write_row_groups_of_the_writer_size(tmp_path):
+    """The writer attaches the file with WRITE_ROW_GROUP_SIZE, so a day bigger than one
+    row group is written as several (DuckDB's default would keep 70k rows in one)."""
+    from jira_etl.storage.warehouse import WRITE_ROW_GROUP_SIZE
+
+    n = WRITE_ROW_GROUP_SIZE + 8_560
+    records = [rec(100_000 + i, f"2026-03-01T{i * 86_399 // n // 3600:02d}:{i * 86_399 // n // 60 % 60:02d}:"
+                                f"{i * 86_399 // n % 60:02d}.{i % 1000:03d}+0000") for i in range(n)]
+    wh = Warehouse(tmp_path)
+    assert wh.load_partitions("c1", {D1: write(tmp_path, D1, records)}) == {D1: n}
+    with wh.reader() as con:
+        groups = con.execute("SELECT row_group_id, max(count) FROM pragma_storage_info('audit_records') "
+                             "GROUP BY row_group_id ORDER BY 1").fetchall()
+        assert con.execute("SELECT count(*), count(DISTINCT id) FROM audit_records").fetchone() == (n, n)
+    assert len(groups) >= 2 and max(c for _, c in groups) <= WRITE_ROW_GROUP_SIZE

@@ -81,12 +81,38 @@ def _is_lock_conflict(exc: Exception) -> bool:
     return "lock" in text.lower() and ("Conflicting" in text or "Could not set lock" in text)
 
 
+# Row groups the writer creates. DuckDB's default (122,880 rows) is more than a busy
+# day of most sites, and an insert smaller than one row group goes through the WAL and
+# is written again at the checkpoint; at this size most of a day is written once,
+# compressed, straight into the file. Three days of 100k records loaded one by one:
+# 0.80 -> 0.43 s a day (CPU 2.36 -> 1.25 s), same file size, same query times. Only new
+# writes are affected; existing row groups stay as they are.
+WRITE_ROW_GROUP_SIZE = 61_440
+
+
+def _open(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
+    if read_only:
+        return duckdb.connect(str(path), read_only=True)
+    # The row-group size is an ATTACH option only. The file is attached under its own
+    # name, as duckdb.connect would name it, and made the default catalog.
+    con = duckdb.connect()
+    try:
+        name = '"{}"'.format(path.stem.replace('"', '""'))
+        con.execute(f"ATTACH '{str(path).replace(chr(39), chr(39) * 2)}' AS {name} "
+                    f"(ROW_GROUP_SIZE {WRITE_ROW_GROUP_SIZE})")
+        con.execute(f"USE {name}")
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
 def _connect(path: Path, read_only: bool, wait_s: float) -> duckdb.DuckDBPyConnection:
     deadline = time.monotonic() + wait_s
     delay = 0.02
     while True:
         try:
-            con = duckdb.connect(str(path), read_only=read_only)
+            con = _open(path, read_only)
             con.execute("SET TimeZone = 'UTC'")
             con.execute(f"SET memory_limit = '{memory_limit(read_only)}'")
             return con
