@@ -364,3 +364,24 @@ def test_all_rules_silent_on_quiet_month(site):
     site.load()
     assert site.run_all() == []
     assert group_item  # shared import
+
+
+def test_config_change_burst_across_midnight_belongs_to_the_day_it_began(site):
+    """A burst going on at midnight is the previous day's finding, not the new day's,
+    however the day's look-back is cut; one that begins just after midnight is the new
+    day's."""
+    site.routine(days_before(DAY, 14), per_day=4)
+    midnight = at(DAY, 0, 0)
+    # 23:00 .. 00:40, one change every 2 minutes: the 21st (23:40) is the first over 20.
+    overnight = [site.add(midnight + dt.timedelta(minutes=2 * i - 60), "Workflow updated", "workflows")
+                 for i in range(51)]
+    # BOB starts at 00:05 after a quiet evening.
+    bob = [site.add(midnight + dt.timedelta(minutes=5 + i), "Project updated", "projects", actor=BOB)
+           for i in range(25)]
+    site.load()
+    found = site.run("config_change_burst")
+    assert [f["actor_account_id"] for f in found] == [BOB]
+    assert ids(found) == [bob]
+    before = site.run("config_change_burst", day=DAY - dt.timedelta(days=1))
+    assert len(before) == 1 and before[0]["actor_account_id"] == ALICE
+    assert set(before[0]["record_ids"]) <= set(overnight)

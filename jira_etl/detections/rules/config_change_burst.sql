@@ -18,11 +18,16 @@ WITH ev AS (
     -- Only what the rolling count needs: labels and objects are read for the events
     -- of the bursts at the end (computing them for every change of the day cost more than the rule).
     -- slice: see `hot` below, slices are window_minutes long (at least a microsecond).
+    -- Look-back: three windows, not a day. A burst belongs to the day its first trigger
+    -- falls in. One still going at the window start has a trigger in the last window
+    -- before it, whose count needs the window before that, and the hot test of its slice
+    -- needs the slice before that: 3 x window_minutes decides it exactly (a whole day of
+    -- look-back doubled the rows the rolling count sorted).
     SELECT actor_account_id, id, created,
            epoch_us(created) // greatest(CAST(ceil($window_minutes * 60000000.0) AS BIGINT), 1) AS slice
     FROM audit_events
     WHERE connector = $connector AND actor_account_id IS NOT NULL
-      AND created >= $window_start - INTERVAL 1 DAY AND created < $window_end
+      AND created >= $window_start - (3 * $window_minutes * INTERVAL 1 MINUTE) AND created < $window_end
       AND NOT list_contains($exclude_categories, category)
 ),
 hourly AS (
