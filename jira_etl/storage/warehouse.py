@@ -132,10 +132,12 @@ class _ModeGate:
     """Connections of one process to one file must all be read-only or all read-write:
     DuckDB refuses to open a file in one mode while the same process holds it in the
     other ("Can't open a connection to same database file with a different
-    configuration"), where another process would only wait. Threads of a run (the
-    background loads and findings of an asset, the attempts the extraction records)
-    therefore take turns by mode: any number of connections of the open mode, the other
-    mode once they are all closed."""
+    configuration", or "Unique file handle conflict" beside the writer's attached
+    file), where another process would only wait. Threads of a run (the background
+    loads and findings of an asset, the attempts the extraction records) therefore take
+    turns by mode: readers side by side, a writer once they are all closed. Writers
+    are one at a time already, by the file lock they hold first (each attaches the file
+    in an instance of its own, so two at once in one process would conflict)."""
 
     def __init__(self) -> None:
         self._cond = threading.Condition()
