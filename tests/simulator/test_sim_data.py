@@ -147,3 +147,33 @@ def test_silent_days_and_start():
     assert s.generate_day(date(2026, 3, 4)) == []
     assert s.generate_day(date(2026, 2, 28)) == []
     assert s.generate_day(date(2026, 3, 5))
+
+
+def test_render_created_matches_strftime():
+    # The integer rendering must read exactly as datetime's own formatting did.
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+    for ms in (0, -1, 999, 1000, 86_399_999, 86_400_000, 951_782_400_000, 1_764_460_799_999, 4_102_444_800_123):
+        for off in (0, -300, 330, 345, -720, 840, -1, 59):
+            local = epoch + timedelta(milliseconds=ms + off * 60_000)
+            sign, a = ("-" if off < 0 else "+"), abs(off)
+            assert render_created(ms, off) == f"{local:%Y-%m-%dT%H:%M:%S}.{ms % 1000:03d}{sign}{a // 60:02d}{a % 60:02d}"
+
+
+def test_page_texts_are_the_pages_records_as_json():
+    # The server answers from the texts; they must be json.dumps of the same records:
+    # generated ones, an injected one (with its own offset) and ones already read.
+    import json
+
+    def site():
+        s = SiteData(seed=7, daily_volume=3000, tz_offset="-0700", clock=clock)
+        s.add_record(d0 + timedelta(hours=3), summary="Injected \u2603", tz_offset="+0530", extra={"\u00fc": [1]})
+        return s
+
+    d0 = datetime(2026, 3, 9, tzinfo=UTC)
+    served = site()
+    served.page(d0, d0 + timedelta(hours=6), 0, 10)  # some handed out as dicts first
+    for offset, limit in ((0, 1000), (990, 25), (2990, 1000), (0, 1000), (0, 5000)):
+        total, texts = served.page_texts(d0, d0 + timedelta(days=1), offset, limit)
+        expected_total, records = site().page(d0, d0 + timedelta(days=1), offset, limit)
+        assert (total, texts) == (expected_total, [json.dumps(r) for r in records])
+    assert sum("Injected" in t for t in texts) == 1 and total == len(texts) == 3001
