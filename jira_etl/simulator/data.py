@@ -32,8 +32,8 @@ import random
 import re
 import threading
 from dataclasses import dataclass, field
-from functools import lru_cache
 from datetime import date, datetime, time, timedelta, timezone
+from functools import lru_cache
 from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
