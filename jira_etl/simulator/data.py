@@ -149,11 +149,11 @@ def parse_created(s: str) -> datetime:
 
 
 def day_start_ms(d: date) -> int:
-    return (d.toordinal() - date(1970, 1, 1).toordinal()) * DAY_MS
+    return (d.toordinal() - _EPOCH_ORDINAL) * DAY_MS
 
 
 def ms_day(ms: int) -> date:
-    return date.fromordinal(date(1970, 1, 1).toordinal() + int(ms) // DAY_MS)
+    return date.fromordinal(_EPOCH_ORDINAL + int(ms) // DAY_MS)
 
 
 def id_for(ms: int, seq: int = 0) -> int:
