@@ -18,6 +18,7 @@ columns of RULE_COLUMNS.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 import queue
 import re
@@ -43,6 +44,7 @@ RULE_COLUMNS = ("actor_account_id", "first_seen", "last_seen", "object", "remote
 FINDING_COLUMNS = (
     "connector", "day", "detection_id", "severity", "actor_account_id", "actor_name", "first_seen",
     "last_seen", "object", "remote_address", "message", "record_ids", "title",
+    "finding_id", "group_key", "count", "suppressed", "suppression_reason",
 )
 REQUIRED_KEYS = ("id", "title", "severity", "rationale", "section")
 OPTIONAL_KEYS = ("attack", "parameters", "optional", "description", "history_days")
@@ -395,9 +397,24 @@ def run_detection(con: duckdb.DuckDBPyConnection, det: Detection, connector: str
             "actor_account_id": rec["actor_account_id"], "actor_name": rec["actor_name"],
             "first_seen": rec["first_seen"], "last_seen": rec["last_seen"], "object": rec["object"],
             "remote_address": rec["remote_address"], "message": rec["message"], "record_ids": ids,
-            "title": det.title,
+            "title": det.title, "count": len(ids), "suppressed": False, "suppression_reason": None,
         })
+        out[-1]["group_key"] = group_key(out[-1])
+        out[-1]["finding_id"] = finding_id(det.id, connector, out[-1]["group_key"], ids)
     return out
+
+
+def group_key(finding: dict) -> str:
+    """What a finding groups its records by, besides detection and connector."""
+    return "|".join(str(finding.get(k) or "") for k in ("actor_account_id", "object"))
+
+
+def finding_id(detection_id: str, connector: str, key: str, record_ids: list[int]) -> str:
+    """Deterministic id of a finding: the same group with the same first record always
+    gets the same id, so re-runs and refreshes update a finding instead of adding one."""
+    first = min(record_ids) if record_ids else ""
+    digest = hashlib.sha256(f"{detection_id}\x1f{connector}\x1f{key}\x1f{first}".encode()).hexdigest()
+    return digest[:24]
 
 
 def evaluate(con: duckdb.DuckDBPyConnection, connector: str, days: Iterable[dt.date],

@@ -38,8 +38,21 @@ CREATE TABLE IF NOT EXISTS findings (
     message          VARCHAR NOT NULL,
     record_ids       BIGINT[] NOT NULL,
     title            VARCHAR,
-    evaluated_at     TIMESTAMPTZ NOT NULL
+    evaluated_at     TIMESTAMPTZ NOT NULL,
+    -- Stable across re-runs: a hash of detection, connector, grouping key and the
+    -- group's first record (jira_etl.detections.catalogue.finding_id).
+    finding_id       VARCHAR,
+    group_key        VARCHAR,
+    "count"          INTEGER,
+    suppressed       BOOLEAN DEFAULT false,
+    suppression_reason VARCHAR
 );
+-- Warehouses made before these columns existed get them (idempotent).
+ALTER TABLE findings ADD COLUMN IF NOT EXISTS finding_id VARCHAR;
+ALTER TABLE findings ADD COLUMN IF NOT EXISTS group_key VARCHAR;
+ALTER TABLE findings ADD COLUMN IF NOT EXISTS "count" INTEGER;
+ALTER TABLE findings ADD COLUMN IF NOT EXISTS suppressed BOOLEAN DEFAULT false;
+ALTER TABLE findings ADD COLUMN IF NOT EXISTS suppression_reason VARCHAR;
 
 -- The base every rule reads: audit records with normalized action and category, the
 -- actor's and the target user's names where known, and the IP's class.
