@@ -41,7 +41,7 @@ from typing import Callable
 
 from .data import (ADMIN_GROUPS, DIRECTORY_PARENT, NORMAL_GROUPS, PERMISSION_SCHEMES,
                    PROJECTS, SECURITY_SCHEMES, WORKFLOW_SCHEMES, WORKFLOWS, SiteData, User,
-                   _user_item, day_start_ms, from_ms, ms_day, parse_created, to_ms_floor)
+                   user_item, day_start_ms, from_ms, ms_day, parse_created, to_ms_floor)
 
 UTC = timezone.utc
 
@@ -141,7 +141,7 @@ def _new_user(data: SiteData, name: str, ip: str | None = None) -> User:
 
 
 def _created(data: SiteData, creator: User, when: datetime, new: User) -> dict:
-    return _add(data, when, creator, "User created", "user management", _user_item(new),
+    return _add(data, when, creator, "User created", "user management", user_item(new),
                 [{"fieldName": "Full name", "changedTo": new.displayName},
                  {"fieldName": "Email", "changedTo": new.emailAddress or ""},
                  {"fieldName": "Active", "changedTo": "true"}])
@@ -149,7 +149,7 @@ def _created(data: SiteData, creator: User, when: datetime, new: User) -> dict:
 
 def _added_to_group(data, when, actor, user: User, group: str) -> dict:
     return _add(data, when, actor, "User added to group", "group management", _group(group),
-                assoc=[_user_item(user)])
+                assoc=[user_item(user)])
 
 
 def _finish(data: SiteData, p: Planted) -> Planted:
@@ -188,7 +188,7 @@ def plant_site_admin_password_changed(data: SiteData, at: datetime,
     setup = _added_to_group(data, at - timedelta(days=added_days_before), c["config3"],
                             target, "jira-administrators")
     r = _add(data, at, target, "User's password changed", "user management",
-             _user_item(target), [{"fieldName": "Password", "changedTo": "*****"}])
+             user_item(target), [{"fieldName": "Password", "changedTo": "*****"}])
     return _finish(data, Planted("site_admin_password_changed", {r["id"]}, at.date(),
                                  setup_ids={setup["id"]}))
 
@@ -235,7 +235,7 @@ def plant_password_changed_from_many_ips(data: SiteData, at: datetime,
     for i, ip in enumerate(ips):
         when = at + timedelta(minutes=span_min * i / max(1, n_ips - 1))
         ids.add(_add(data, when, u, "User's password changed", "user management",
-                     _user_item(u), [{"fieldName": "Password", "changedTo": "*****"}],
+                     user_item(u), [{"fieldName": "Password", "changedTo": "*****"}],
                      ip=ip)["id"])
     return _finish(data, Planted("password_changed_from_many_ips", ids, at.date()))
 
@@ -244,7 +244,7 @@ def plant_user_removed_from_group(data: SiteData, at: datetime) -> Planted:
     """A people admin removes a user from a normal group ("User removed from group")."""
     c = actors(data)
     r = _add(data, at, c["people1"], "User removed from group", "group management",
-             _group("qa-team"), assoc=[_user_item(c["targets"][9])])
+             _group("qa-team"), assoc=[user_item(c["targets"][9])])
     return _finish(data, Planted("user_removed_from_group", {r["id"]}, at.date()))
 
 
@@ -253,7 +253,7 @@ def plant_user_removed_from_project(data: SiteData, at: datetime) -> Planted:
     c = actors(data)
     r = _add(data, at, c["people2"], "User removed from project", "projects",
              _project(6), [{"fieldName": "Role", "changedFrom": "Developers"}],
-             [_user_item(c["targets"][10])])
+             [user_item(c["targets"][10])])
     return _finish(data, Planted("user_removed_from_project", {r["id"]}, at.date()))
 
 
@@ -277,7 +277,7 @@ def plant_privilege_escalation_chain(data: SiteData, at: datetime, gap_min: int 
     a = c["config1"]
     if reactivate:
         new = next(u for u in data.user_objects() if u.role == "inactive")
-        first = _add(data, at, a, "User updated", "user management", _user_item(new),
+        first = _add(data, at, a, "User updated", "user management", user_item(new),
                      [{"fieldName": "Active", "changedFrom": "false", "changedTo": "true"}])
     else:
         new = _new_user(data, "svc-backup-admin", ip=None)
@@ -302,9 +302,9 @@ def plant_mass_user_removal(data: SiteData, at: datetime, n_removed: int = 8,
         u = targets[i % len(targets)]
         if i < n_removed:
             r = _add(data, when, a, "User removed from group", "group management",
-                     _group(NORMAL_GROUPS[i % len(NORMAL_GROUPS)]), assoc=[_user_item(u)])
+                     _group(NORMAL_GROUPS[i % len(NORMAL_GROUPS)]), assoc=[user_item(u)])
         else:
-            r = _add(data, when, a, "User deleted", "user management", _user_item(u))
+            r = _add(data, when, a, "User deleted", "user management", user_item(u))
         ids.add(r["id"])
     return _finish(data, Planted("mass_user_removal", ids, at.date()))
 
@@ -375,7 +375,7 @@ def plant_off_hours_admin_activity(data: SiteData, at: datetime) -> Planted:
     c = actors(data)
     a = c["people1"]
     u = c["targets"][11]
-    r1 = _add(data, at, a, "User updated", "user management", _user_item(u),
+    r1 = _add(data, at, a, "User updated", "user management", user_item(u),
               [{"fieldName": "Email", "changedFrom": "old@example.com",
                 "changedTo": "new@example.net"}])
     r2 = _added_to_group(data, at + timedelta(minutes=4), a, u, "developers")
@@ -404,7 +404,7 @@ def plant_dormant_actor_returns(data: SiteData, at: datetime, silent_days: int =
                   _group("team-audit-review"))["id"]}
     r1 = _add(data, at, f, "Group created", "group management", _group("team-shadow"))
     r2 = _add(data, at + timedelta(minutes=5), f, "User updated", "user management",
-              _user_item(c["targets"][12]),
+              user_item(c["targets"][12]),
               [{"fieldName": "Full name", "changedFrom": "x", "changedTo": "y"}])
     return _finish(data, Planted("dormant_actor_returns", {r1["id"], r2["id"]}, at.date(),
                                  setup_ids=setup))
