@@ -26,10 +26,10 @@ dev: $(STAMP)
 	$(BIN)/dagster dev -w workspace.yaml
 
 bench: $(STAMP)
-	$(BIN)/python -m jira_etl.bench
+	$(BIN)/python -m benchmarks.bench
 
 reliability: $(STAMP)
-	$(BIN)/python -m jira_etl.reliability
+	$(BIN)/python -m benchmarks.reliability
 
 clean:
 	rm -rf $(VENV) data/parquet data/*.duckdb* dagster_home/storage dagster_home/history dagster_home/schedules dagster_home/logs

@@ -3,8 +3,8 @@
 import datetime as dt
 import json
 
-from jira_etl.bench import __main__ as bench
-from jira_etl.bench.sim import SimProcess
+from benchmarks.bench import __main__ as bench
+from benchmarks.bench.sim import SimProcess
 
 
 def test_bench_measures_run_on_a_tiny_site(tmp_path):

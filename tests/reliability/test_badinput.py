@@ -2,8 +2,8 @@
 in-process (make reliability runs it as subprocesses), malformed API answers over
 loopback HTTP, and a hypothesis fuzz of the normalizer."""
 
-from jira_etl.reliability import badinput
-from jira_etl.reliability.common import Capture
+from benchmarks.reliability import badinput
+from benchmarks.reliability.common import Capture
 from jira_etl.simulator.server import JiraSimulator
 
 

@@ -1,8 +1,8 @@
 """Concurrency (fast subset): overlapping and disjoint `jira-etl backfill` processes at
 once while `jira-etl sql` reads in a loop: no failed run or read, no half-loaded day."""
 
-from jira_etl.reliability.common import Capture
-from jira_etl.reliability.concurrency import run_concurrency
+from benchmarks.reliability.common import Capture
+from benchmarks.reliability.concurrency import run_concurrency
 
 
 def test_overlapping_backfills_and_a_reader_at_once(rel_root):

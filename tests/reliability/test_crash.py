@@ -2,8 +2,8 @@
 Parquet and inside the DuckDB load, then a complete run must end with exactly the truth;
 temporaries left by a killed writer are covered in test_regressions.py."""
 
-from jira_etl.reliability.common import Capture
-from jira_etl.reliability.crash import run_crash
+from benchmarks.reliability.common import Capture
+from benchmarks.reliability.crash import run_crash
 
 
 def test_sigkill_while_fetching_and_while_loading_then_rerun_gives_the_truth(rel_root):

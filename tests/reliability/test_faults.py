@@ -2,8 +2,8 @@
 simulator with faults on; bounded faults end with exactly the truth, endless ones fail
 clearly with only whole days published, and a re-run completes."""
 
-from jira_etl.reliability.common import Capture
-from jira_etl.reliability.faults import FAST, FAST_OPTIONS, run_matrix
+from benchmarks.reliability.common import Capture
+from benchmarks.reliability.faults import FAST, FAST_OPTIONS, run_matrix
 
 
 def test_fault_matrix_fast_subset(rel_root):

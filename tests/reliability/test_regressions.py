@@ -49,7 +49,7 @@ def test_odd_record_ids_are_dropped_by_one_rule_never_a_crash(tmp_path):
     from jira_etl.collect import collect_day
     from jira_etl.jira.client import JiraClient
     from jira_etl.jira.paging import record_id
-    from jira_etl.reliability.badinput import canned_server
+    from benchmarks.reliability.badinput import canned_server
 
     day = dt.date(2026, 3, 1)
     at = lambda h: f"2026-03-01T{h:02d}:00:00.000+0000"  # noqa: E731
@@ -73,7 +73,7 @@ def test_a_body_without_records_fails_instead_of_publishing_an_empty_day(tmp_pat
 
     from jira_etl.collect import collect_day
     from jira_etl.jira.client import JiraClient, RetryPolicy, UnexpectedResponseError
-    from jira_etl.reliability.badinput import canned_server
+    from benchmarks.reliability.badinput import canned_server
 
     day = dt.date(2026, 3, 1)
     with canned_server({"offset": 0, "limit": 1000, "total": 3}) as url:

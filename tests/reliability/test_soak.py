@@ -2,8 +2,8 @@
 gives the truth under a memory ceiling (make reliability also compares a year's peak
 with a month's on the same site)."""
 
-from jira_etl.reliability.common import Capture
-from jira_etl.reliability.soak import run_soak
+from benchmarks.reliability.common import Capture
+from benchmarks.reliability.soak import run_soak
 
 
 def test_busy_range_through_the_cli_gives_the_truth_with_bounded_memory(rel_root):

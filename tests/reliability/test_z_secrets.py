@@ -10,8 +10,8 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from jira_etl.reliability import secrets_scan
-from jira_etl.reliability.common import Capture, backfill_args, new_token, run_cli, sim_env, yesterday
+from benchmarks.reliability import secrets_scan
+from benchmarks.reliability.common import Capture, backfill_args, new_token, run_cli, sim_env, yesterday
 from jira_etl.simulator.data import SiteData
 from jira_etl.simulator.server import Faults, JiraSimulator
 

@@ -1,6 +1,6 @@
 """The detection suite over N generated rows (default 10M), made directly in DuckDB.
 
-    python -m jira_etl.bench.detections10m --rows 10000000 --workdir DIR
+    python -m benchmarks.bench.detections10m --rows 10000000 --workdir DIR
 
 Rows are generated with SQL (no HTTP, no Python per row): 30 days of a mostly benign
 mix of actions by 2000 actors with three addresses each, and a small share of

@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from jira_etl.reliability.common import (BIN, CONNECTOR, Capture, backfill_args, compare, inspect, new_token,
+from benchmarks.reliability.common import (BIN, CONNECTOR, Capture, backfill_args, compare, inspect, new_token,
                                          run_cli, sim_env, truth, truth_by_day, yesterday)
 
 # Every day the warehouse says it collected, with what collected_partitions claims and

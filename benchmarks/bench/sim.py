@@ -1,6 +1,6 @@
 """A simulator in its own process (so it never shares a GIL with what is measured).
 
-    python -m jira_etl.bench.sim --volume N [--latency S] [--seed S]
+    python -m benchmarks.bench.sim --volume N [--latency S] [--seed S]
 
 Prints one line `READY <url>` and serves until killed.
 """
@@ -8,10 +8,11 @@ Prints one line `READY <url>` and serves until killed.
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
 import sys
 import time
+
+from benchmarks import python_env
 
 EMAIL, TOKEN = "demo@jira-etl.local", "demo-token"
 
@@ -42,14 +43,14 @@ class SimProcess:
     """Context manager: a fresh simulator process per measure, so each starts cold."""
 
     def __init__(self, volume: int, latency: float = 0.0, seed: int = 7):
-        self.args = [sys.executable, "-m", "jira_etl.bench.sim", "--volume", str(volume),
+        self.args = [sys.executable, "-m", "benchmarks.bench.sim", "--volume", str(volume),
                      "--latency", str(latency), "--seed", str(seed)]
         self.proc: subprocess.Popen | None = None
         self.url = ""
 
     def __enter__(self) -> "SimProcess":
         self.proc = subprocess.Popen(self.args, stdout=subprocess.PIPE, text=True,
-                                     env=os.environ | {"PYTHONUNBUFFERED": "1"})
+                                     env=python_env({"PYTHONUNBUFFERED": "1"}))
         line = self.proc.stdout.readline().strip()
         if not line.startswith("READY "):
             self.proc.kill()

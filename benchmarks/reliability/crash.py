@@ -24,7 +24,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from jira_etl.reliability.common import (BIN, CONNECTOR, Capture, backfill_args, compare, inspect, new_token,
+from benchmarks.reliability.common import (BIN, CONNECTOR, Capture, backfill_args, compare, inspect, new_token,
                                          sim_env, truth, truth_by_day, yesterday)
 
 TARGETS = ("fetch", "load", "findings", "anywhere")

@@ -1,6 +1,6 @@
 """Our pipeline stage by stage, in one process (run as a subprocess by the bench).
 
-    python -m jira_etl.bench.stages --url URL --start YYYY-MM-DD --days N --workdir DIR
+    python -m benchmarks.bench.stages --url URL --start YYYY-MM-DD --days N --workdir DIR
         [--slices S] [--concurrency C] [--fetch-only]
 
 Prints one JSON line: seconds per stage, records, and the connector's slices/concurrency
@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> None:
     from jira_etl.storage import parquet
     from jira_etl.storage.warehouse import Warehouse
 
-    from jira_etl.bench.sim import EMAIL, TOKEN
+    from benchmarks.bench.sim import EMAIL, TOKEN
 
     defaults = JiraResource()
     slices = a.slices or defaults.slices

@@ -1,9 +1,9 @@
-"""`make reliability` (python -m jira_etl.reliability): the whole matrix, then
+"""`make reliability` (python -m benchmarks.reliability): the whole matrix, then
 docs/reliability.md with the figures, the date and the machine.
 
-    python -m jira_etl.reliability             # everything (long: the soak is a year)
-    python -m jira_etl.reliability --quick     # every family, small sizes (a trial run)
-    python -m jira_etl.reliability --keep DIR  # keep the artifacts in DIR
+    python -m benchmarks.reliability             # everything (long: the soak is a year)
+    python -m benchmarks.reliability --quick     # every family, small sizes (a trial run)
+    python -m benchmarks.reliability --keep DIR  # keep the artifacts in DIR
 
 Exit code 0 only when every family passed. The document is written either way: a
 failing figure must be seen.
@@ -19,8 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from jira_etl.reliability import badinput, concurrency, crash, faults, secrets_scan, soak
-from jira_etl.reliability.common import Capture, machine
+from benchmarks.reliability import badinput, concurrency, crash, faults, secrets_scan, soak
+from benchmarks.reliability.common import Capture, machine
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "reliability.md"
 
@@ -41,7 +41,7 @@ QUICK = dict(
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m jira_etl.reliability")
+    p = argparse.ArgumentParser(prog="python -m benchmarks.reliability")
     p.add_argument("--quick", action="store_true", help="small sizes, for a trial run")
     p.add_argument("--keep", help="directory for the artifacts (default: a temporary one, removed)")
     p.add_argument("--doc", default=str(DOC), help="where to write the figures")
@@ -180,7 +180,7 @@ def render(results: dict, started: dt.datetime, total_s: float, quick: bool) -> 
         "# Reliability figures",
         "",
         f"Measured {started:%Y-%m-%d %H:%M} UTC on {machine()}, by `make reliability` "
-        f"(`python -m jira_etl.reliability{' --quick' if quick else ''}`) in {total_s / 60:.1f} min. "
+        f"(`python -m benchmarks.reliability{' --quick' if quick else ''}`) in {total_s / 60:.1f} min. "
         "Everything runs on real parts: the simulator over loopback HTTP, `jira-etl` subprocesses, "
         "real Parquet files and a real DuckDB file; nothing leaves 127.0.0.0/8. "
         "`make test` runs a fast subset of every family (tests/reliability/).",

@@ -1,6 +1,6 @@
 """`make bench`: measure the collector against the floor, a peer and the issue's targets.
 
-    python -m jira_etl.bench [--full] [--sizes 10000,100000,1000000] [--skip-dlt]
+    python -m benchmarks.bench [--full] [--sizes 10000,100000,1000000] [--skip-dlt]
                              [--repeat 3] [--dlt-repeat 2] [--detection-rows N] [--out DIR]
 
 Every measure starts a fresh simulator process (so each starts cold, and the server
@@ -46,8 +46,9 @@ from typing import Callable
 import orjson
 import requests
 
-from jira_etl.bench.sim import EMAIL, TOKEN, SimProcess
-from jira_etl.measure import cpu_model, memory_gib, wait_with_rusage
+from benchmarks import python_env
+from benchmarks.bench.sim import EMAIL, TOKEN, SimProcess
+from benchmarks.measure import cpu_model, memory_gib, wait_with_rusage
 
 ROOT = Path(__file__).resolve().parents[2]
 BENCH_VENV = ROOT / ".venv-bench"
@@ -126,9 +127,9 @@ def floor(url: str, days: list[dt.date]) -> dict:
 
 
 def stages(url: str, days: list[dt.date], work: Path, fetch_only: bool = False) -> dict:
-    cmd = [sys.executable, "-m", "jira_etl.bench.stages", "--url", url, "--start", days[0].isoformat(),
+    cmd = [sys.executable, "-m", "benchmarks.bench.stages", "--url", url, "--start", days[0].isoformat(),
            "--days", str(len(days)), "--workdir", str(work)] + (["--fetch-only"] if fetch_only else [])
-    wall, rss, out, err, code = run_measured(cmd)
+    wall, rss, out, err, code = run_measured(cmd, env=python_env())
     if code:
         raise RuntimeError(f"stages failed: {err[-2000:]}")
     res = json.loads(out.strip().splitlines()[-1])
@@ -206,8 +207,8 @@ def dlt_peer(py: Path, url: str, days: list[dt.date], work: Path) -> dict:
 
 
 def detections(rows: int, work: Path) -> dict:
-    cmd = [sys.executable, "-m", "jira_etl.bench.detections10m", "--rows", str(rows), "--workdir", str(work)]
-    wall, rss, out, err, code = run_measured(cmd)
+    cmd = [sys.executable, "-m", "benchmarks.bench.detections10m", "--rows", str(rows), "--workdir", str(work)]
+    wall, rss, out, err, code = run_measured(cmd, env=python_env())
     if code:
         raise RuntimeError(f"detections bench failed: {err[-3000:]}")
     res = json.loads(out.strip().splitlines()[-1])
@@ -230,7 +231,7 @@ def rate(records: int, seconds: float) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m jira_etl.bench")
+    p = argparse.ArgumentParser(prog="python -m benchmarks.bench")
     p.add_argument("--full", action="store_true", help="more days per size (slower)")
     p.add_argument("--sizes", default="10000,100000,1000000", help="records per simulated day")
     p.add_argument("--skip-dlt", action="store_true")

@@ -3,7 +3,7 @@
 Runs in the benchmark's own venv (.venv-bench, dlt pinned there only), never imports
 jira_etl. Prints one JSON line: seconds, rows loaded, distinct ids.
 
-    .venv-bench/bin/python jira_etl/bench/dlt_peer.py URL FROM TO WORKDIR
+    .venv-bench/bin/python benchmarks/bench/dlt_peer.py URL FROM TO WORKDIR
 """
 
 from __future__ import annotations

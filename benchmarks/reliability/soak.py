@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from jira_etl.reliability.common import (Capture, backfill_args, compare, inspect, new_token, run_cli, sim_env,
+from benchmarks.reliability.common import (Capture, backfill_args, compare, inspect, new_token, run_cli, sim_env,
                                          truth, yesterday)
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import duckdb
 import pyarrow.parquet as pq
 
-from jira_etl.measure import wait_with_rusage
+from benchmarks.measure import wait_with_rusage
 
 UTC = dt.timezone.utc
 BIN = Path(sys.executable).parent / "jira-etl"
@@ -31,7 +31,7 @@ DEAD_PROXY = "http://127.0.0.1:9"
 def new_token(email: str = "demo@jira-etl.local") -> str:
     """A distinctive API token, so a scan for it has no false positives (remembered with
     the email it is used with, for the secrets scan)."""
-    from jira_etl.reliability.secrets_scan import remember
+    from benchmarks.reliability.secrets_scan import remember
 
     token = "reltok-" + secrets.token_hex(12)
     remember(email, token)
@@ -280,7 +280,7 @@ def partial_problems(state: DiskState, days: dict[dt.date, set[int]]) -> list[st
 def machine() -> str:
     import platform
 
-    from jira_etl.measure import cpu_model, memory_gib
+    from benchmarks.measure import cpu_model, memory_gib
 
     cpu, gib = cpu_model(), memory_gib()
     mem = f"{gib:.1f} GiB RAM" if gib is not None else ""

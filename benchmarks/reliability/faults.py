@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from jira_etl.reliability.common import (CONNECTOR, Capture, compare, day_range, inspect, partial_problems,
+from benchmarks.reliability.common import (CONNECTOR, Capture, compare, day_range, inspect, partial_problems,
                                          truth, truth_by_day, yesterday)
 
 TOKEN_ENV = "JIRA_ETL_RELIABILITY_TOKEN"
@@ -138,7 +138,7 @@ def run_scenario(sc: Scenario, root: Path, instance, capture: Capture, *, seed: 
                  volume: int = 2500, jira: dict | None = None, findings: bool = True) -> ScenarioResult:
     from jira_etl.simulator.data import SiteData
     from jira_etl.simulator.server import Faults, JiraSimulator
-    from jira_etl.reliability.common import new_token
+    from benchmarks.reliability.common import new_token
 
     t0 = time.monotonic()
     end = yesterday()
