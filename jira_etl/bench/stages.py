@@ -32,8 +32,8 @@ def main(argv: list[str] | None = None) -> None:
 
     from jira_etl.collect import ArrowSink, day_bounds
     from jira_etl.detections import catalogue
-    from jira_etl.jira.client import JiraClient
-    from jira_etl.jira.paging import iter_windows
+    from jira_etl.sources.client import JiraClient
+    from jira_etl.sources.slicing import iter_windows
     from jira_etl.resources import JiraResource
     from jira_etl.storage import parquet
     from jira_etl.storage.warehouse import Warehouse
