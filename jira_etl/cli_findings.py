@@ -123,7 +123,8 @@ def catalogue_rows() -> list[dict]:
 
 
 def cmd_detections(args: argparse.Namespace) -> int:
-    from jira_etl.detections.catalogue import CatalogueError, load_hunting_views
+    from jira_etl.detections.catalogue import CatalogueError
+    from jira_etl.storage.schema import load_hunting_views
 
     try:
         rows = catalogue_rows()
