@@ -9,9 +9,26 @@ from jira_etl.cli.errors import CliError
 
 
 def cmd_test_connection(args) -> int:
-    from jira_etl.connection import test_connection
-
     return 0 if test_connection(args) else 1
+
+
+def test_connection(args) -> bool:
+    from jira_etl.connectors import configured_connectors
+    from jira_etl.defs.resources import check_connector
+
+    connectors = configured_connectors()
+    if getattr(args, "connector", None) and not getattr(args, "all", False):
+        connectors = [c for c in connectors if c.name == args.connector]
+        if not connectors:
+            names = ", ".join(c.name for c in configured_connectors())
+            print(f"jira-etl: error: unknown connector {args.connector!r}; configured: {names}")
+            return False
+    ok = True
+    for c in connectors:
+        result = check_connector(c)
+        print(result.line(), flush=True)
+        ok &= result.ok
+    return ok
 
 
 def cmd_status(args) -> int:

@@ -10,9 +10,9 @@ import datetime as dt
 import dagster as dg
 import pandas as pd
 
-from jira_etl.assets.extract import jira_resource_key
-from jira_etl.assets.load import duckdb_asset_key
-from jira_etl.assets.metadata import markdown, selected_checks
+from jira_etl.defs.assets.extract import jira_resource_key
+from jira_etl.defs.assets.load import duckdb_asset_key
+from jira_etl.defs.assets.metadata import markdown, selected_checks
 from jira_etl.detections import catalogue
 from jira_etl.detections import runner
 from jira_etl.detections import overrides

@@ -10,12 +10,12 @@ from typing import Callable
 import dagster as dg
 import pandas as pd
 
-from jira_etl.assets.metadata import column_schema, markdown, selected_checks
+from jira_etl.defs.assets.metadata import column_schema, markdown, selected_checks
 from jira_etl.collect import collect_day, collect_days, days_in_window
 from jira_etl.sources.stats import WalkStats
-from jira_etl.partitions import daily_partitions
+from jira_etl.defs.partitions import daily_partitions
 from jira_etl.settings import refresh_overlap
-from jira_etl.storage import parquet
+from jira_etl.storage import lake
 
 
 FRESHNESS = dg.FreshnessPolicy.time_window(fail_window=dt.timedelta(hours=48), warn_window=dt.timedelta(hours=26))
@@ -129,7 +129,7 @@ def extract(context: dg.AssetExecutionContext, connector: str,
         metadata={
             "dagster/row_count": total,
             "dagster/column_schema": column_schema(),
-            "path": dg.MetadataValue.path(str(parquet.dataset_root(storage.path) / f"connector={connector}")),
+            "path": dg.MetadataValue.path(str(lake.dataset_root(storage.path) / f"connector={connector}")),
             "days": len(days),
             "records_per_day": markdown(pd.DataFrame(per_day), max_rows=62),
             "preview": markdown(preview, max_rows=5),

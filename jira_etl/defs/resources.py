@@ -8,16 +8,11 @@ from pathlib import Path
 import dagster as dg
 
 from jira_etl import settings
+from jira_etl.connection import ConnectionResult, check_with
+from jira_etl.connectors import DEFAULT_CONCURRENCY, DEFAULT_SLICES, Connector
 from jira_etl.sources.client import JiraClient, RetryPolicy
 from jira_etl.storage.warehouse import Warehouse
 
-DEFAULT_SLICES = 64
-# 12 threads: with 100 ms per request, 8 left the fetch latency-bound (3.4x the
-# sequential client in `make bench`), 12 reached ~4.6x; slices spill into their day's
-# file every few thousand rows and allocator caches are bounded, so threads cost
-# little memory (fetching a 1M-record day with 12: ~0.46 GB peak). Lower it per
-# connector if Jira answers 429 often.
-DEFAULT_CONCURRENCY = 12
 
 _embedded_lock = threading.Lock()
 _embedded: dict[str, object] = {}
@@ -99,3 +94,31 @@ class StorageResource(dg.ConfigurableResource):
 
     def warehouse(self) -> Warehouse:
         return Warehouse(self.path)
+
+
+def jira_resource(connector: Connector) -> JiraResource:
+    """The connector's resource: secrets as dg.EnvVar, read at run time, never frozen."""
+
+    def value(literal, env_name):
+        return dg.EnvVar(env_name) if env_name else literal
+
+    extra = {"slices": connector.slices, "concurrency": connector.concurrency}
+    if connector.simulated:
+        return JiraResource(connector=connector.name, **extra)
+    if connector.cloud_id or connector.cloud_id_env:
+        return JiraResource(connector=connector.name, cloud_id=value(connector.cloud_id, connector.cloud_id_env),
+                            oauth_token=dg.EnvVar(connector.oauth_env), **extra)
+    return JiraResource(connector=connector.name, site=value(connector.site, connector.site_env),
+                        email=value(connector.email, connector.email_env), api_token=dg.EnvVar(connector.token_env),
+                        **extra)
+
+
+def client_for(connector: Connector, quick: bool = True) -> JiraClient:
+    values = {k: v for k, v in connector.resolved().items() if v}
+    if not connector.simulated and not (values.get("site") or values.get("cloud_id")):
+        raise settings.ConfigError(f"connector {connector.name}: its site (or cloud id) variable is not set")
+    return JiraResource(connector=connector.name, **values).get_client(quick=quick)
+
+
+def check_connector(connector: Connector) -> ConnectionResult:
+    return check_with(connector.name, lambda: client_for(connector))

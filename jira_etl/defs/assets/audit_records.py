@@ -5,17 +5,17 @@ one op so that loading and evaluating overlap collecting."""
 
 import dagster as dg
 
-from jira_etl.assets.extract import extract, jira_resource_key, parquet_asset_key, parquet_check_specs, parquet_spec
-from jira_etl.assets.findings import (
+from jira_etl.defs.assets.extract import extract, jira_resource_key, parquet_asset_key, parquet_check_specs, parquet_spec
+from jira_etl.defs.assets.findings import (
     FindingsAsLoaded,
     FindingsRun,
     findings_asset_key,
     findings_check_specs,
     findings_spec,
 )
-from jira_etl.assets.load import day_files, duckdb_asset_key, duckdb_check_specs, duckdb_spec, loaded
+from jira_etl.defs.assets.load import day_files, duckdb_asset_key, duckdb_check_specs, duckdb_spec, loaded
 from jira_etl.collect import days_in_window
-from jira_etl.partitions import daily_partitions
+from jira_etl.defs.partitions import daily_partitions
 from jira_etl.storage.loader import DayLoader
 
 

@@ -6,7 +6,7 @@ time stamp, or the precise failure and its remedy.
 
 import dagster as dg
 
-from jira_etl.assets.extract import jira_resource_key, parquet_asset_key
+from jira_etl.defs.assets.extract import jira_resource_key, parquet_asset_key
 from jira_etl.connection import ConnectionResult, check_with
 
 

@@ -8,10 +8,10 @@ import datetime as dt
 import dagster as dg
 import pandas as pd
 
-from jira_etl.assets.extract import FRESHNESS, parquet_asset_key
-from jira_etl.assets.metadata import column_schema, markdown, selected_checks
+from jira_etl.defs.assets.extract import FRESHNESS, parquet_asset_key
+from jira_etl.defs.assets.metadata import column_schema, markdown, selected_checks
 from jira_etl.collect import days_in_window
-from jira_etl.storage import parquet
+from jira_etl.storage import lake
 
 
 def duckdb_asset_key(connector: str) -> dg.AssetKey:
@@ -46,7 +46,7 @@ def day_files(context: dg.AssetExecutionContext, connector: str) -> dict[dt.date
     """The run's day files, which must all exist (DuckDB materialized on its own)."""
     storage = context.resources.storage
     window = context.partition_time_window
-    files = {d: parquet.partition_file(storage.path, connector, d) for d in days_in_window(window.start, window.end)}
+    files = {d: lake.partition_file(storage.path, connector, d) for d in days_in_window(window.start, window.end)}
     missing = [d.isoformat() for d, p in files.items() if not p.exists()]
     if missing:
         raise dg.Failure(
