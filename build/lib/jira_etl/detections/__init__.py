@@ -1,1 +1,0 @@
-"""Abnormal-activity detections over the DuckDB audit table (see catalogue.py)."""
