@@ -48,6 +48,27 @@ def cmd_status(args) -> int:
     return 0
 
 
+READ_STATEMENTS = ("SELECT", "EXPLAIN")
+
+
+def refuse_writes(query: str) -> None:
+    """`jira-etl sql` runs queries, nothing else: every statement must be a SELECT (SHOW,
+    DESCRIBE, SUMMARIZE and WITH are SELECTs too) or an EXPLAIN. COPY, EXPORT, ATTACH,
+    SET, INSTALL, CREATE ... are refused before anything runs; the connection itself is
+    read-only and sandboxed to the data directory (Warehouse.reader)."""
+    import duckdb
+
+    try:
+        statements = duckdb.extract_statements(query)
+    except duckdb.Error as exc:
+        raise CliError(f"query failed: {exc}") from None
+    for stmt in statements:
+        kind = stmt.type.name
+        if kind not in READ_STATEMENTS:
+            raise CliError(f"`jira-etl sql` is read-only: {kind} statements are not allowed "
+                           "(query the warehouse or read_parquet under the data directory)")
+
+
 def cmd_sql(args) -> int:
     from tabulate import tabulate
 
@@ -58,7 +79,10 @@ def cmd_sql(args) -> int:
         raise CliError(f"no warehouse at {wh.path} yet: run `jira-etl backfill` (or `make demo`) first")
     import duckdb
 
-    with wh.reader() as con:
+    from jira_etl.storage import lake
+
+    refuse_writes(args.query)
+    with wh.reader(sandbox_dirs=[wh.data_dir, lake.dataset_root(wh.data_dir)]) as con:
         try:
             cur = con.execute(args.query)
         except duckdb.Error as exc:

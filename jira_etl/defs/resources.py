@@ -93,7 +93,11 @@ class StorageResource(dg.ConfigurableResource):
         return Path(self.data_dir).resolve()
 
     def warehouse(self) -> Warehouse:
-        return Warehouse(self.path)
+        """The warehouse, its schema applied (once per process): the pipeline is the one
+        place that writes, so it is the one place that runs DDL."""
+        wh = Warehouse(self.path)
+        wh.ensure_schema()
+        return wh
 
 
 def jira_resource(connector: Connector) -> JiraResource:
