@@ -105,11 +105,9 @@ class StorageResource(dg.ConfigurableResource):
         return Path(self.data_dir).resolve()
 
     def warehouse(self) -> Warehouse:
-        """The warehouse, its schema applied (once per process): the pipeline is the one
-        place that writes, so it is the one place that runs DDL."""
-        wh = Warehouse(self.path)
-        wh.ensure_schema()
-        return wh
+        """The pipeline's warehouse: its readers apply the schema first (once per
+        process), since the pipeline is the one place that writes and runs DDL."""
+        return Warehouse(self.path, applies_schema=True)
 
 
 def jira_resource(connector: Connector) -> JiraResource:
