@@ -8,6 +8,7 @@ import warnings
 import dagster as dg
 
 from jira_etl.assets.audit_records import build_audit_records_assets
+from jira_etl.assets.compaction import build_compaction_asset, compaction_job, compaction_schedule
 from jira_etl.assets.connection import build_connection_check, build_connection_job
 from jira_etl.assets.extract import jira_resource_key
 from jira_etl.connectors import configured_connectors
@@ -41,6 +42,9 @@ def build_definitions() -> dg.Definitions:
         jobs += [job, build_connection_job(c.name)]
         checks.append(build_connection_check(c.name))
         schedules += [refresh_today_schedule(job, c.name), finalize_yesterday_schedule(job, c.name)]
+        assets.append(build_compaction_asset(c.name))
+        jobs.append(compaction_job(c.name))
+        schedules.append(compaction_schedule(jobs[-1], c.name))
         resources[jira_resource_key(c.name)] = c.resource()
     resources["storage"] = StorageResource(data_dir=os.environ.get("JIRA_ETL_DATA_DIR") or "data")
     return dg.Definitions(assets=assets, asset_checks=checks, jobs=jobs, schedules=schedules, resources=resources)
