@@ -17,8 +17,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from jira_etl import normalize
-from jira_etl.jira.client import JiraClient
-from jira_etl.jira.paging import RecordSink, WalkStats, iter_window, iter_windows
+from jira_etl.sources.client import JiraClient
+from jira_etl.sources.stats import RecordSink, WalkStats
+from jira_etl.sources.slicing import iter_window, iter_windows
 from jira_etl.storage import parquet
 
 UTC = dt.timezone.utc

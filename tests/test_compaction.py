@@ -12,8 +12,8 @@ import pytest
 from support import fast_retry
 from jira_etl import collect
 from jira_etl.assets.compaction import build_compaction_asset
-from jira_etl.jira.client import JiraClient
-from jira_etl.normalize import SCHEMA
+from jira_etl.sources.client import JiraClient
+from jira_etl.records import SCHEMA
 from jira_etl.resources import StorageResource
 from jira_etl.simulator.data import SiteData
 from jira_etl.simulator.server import JiraSimulator

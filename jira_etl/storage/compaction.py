@@ -34,7 +34,7 @@ import pyarrow as pa
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
-from jira_etl.normalize import SCHEMA
+from jira_etl.records import SCHEMA
 from jira_etl.storage import objectstore, parquet
 
 DAYS_KEY = b"jira_etl.days"

@@ -21,7 +21,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from jira_etl.normalize import SCHEMA
+from jira_etl.records import SCHEMA
 from jira_etl.storage import objectstore
 
 FILE_NAME = "data.parquet"

@@ -16,7 +16,6 @@ import random
 import re
 import threading
 import time
-from functools import cache
 from pathlib import Path
 from typing import Iterator
 
@@ -25,9 +24,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from filelock import FileLock
 
+from jira_etl.storage import schema
 from jira_etl.storage.parquet import read_file
 
-SQL_DIR = Path(__file__).parent
 DB_NAME = "jira_audit.duckdb"
 _SCHEMA_APPLIED: set[str] = set()
 
@@ -51,22 +50,10 @@ class WarehouseBusyError(RuntimeError):
     pass
 
 
-@cache
-def sql_file(name: str) -> list[str]:
-    """Statements of a SQL file beside this module, split on `;` at line ends."""
-    text = (SQL_DIR / name).read_text()
-    body = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("--"))
-    return [s.strip() for s in body.split(";\n") if s.strip().rstrip(";").strip()]
-
-
 def apply_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Tables of the collector, then the detections' tables and views (idempotent), so
-    `jira-etl sql` sees the hunting views from the first load on."""
-    from jira_etl.detections.catalogue import ensure_schema
-
-    for stmt in sql_file("schema.sql"):
-        con.execute(stmt)
-    ensure_schema(con)
+    """Every table and view of the warehouse (storage/schema.py), so `jira-etl sql` sees
+    the hunting views from the first load on."""
+    schema.apply_schema(con)
 
 
 def bind(stmt: str, params: dict) -> dict:
@@ -232,7 +219,7 @@ class Warehouse:
         with self.writer() as con:
             con.execute("BEGIN TRANSACTION")
             try:
-                for stmt in sql_file("load_partition.sql"):
+                for stmt in schema.sql_file("load_partition.sql"):
                     con.execute(stmt, bind(stmt, params))
                 con.execute("COMMIT")
             except BaseException:
@@ -251,7 +238,7 @@ class Warehouse:
             con.register("jira_etl_incoming", incoming)
             con.execute("BEGIN TRANSACTION")
             try:
-                for stmt in sql_file("load_partition.sql"):
+                for stmt in schema.sql_file("load_partition.sql"):
                     stmt = stmt.replace("read_parquet($paths)", "jira_etl_incoming")
                     con.execute(stmt, bind(stmt, params))
                 con.execute("COMMIT")
