@@ -11,6 +11,7 @@ from jira_etl.assets.audit_records import build_audit_records_assets
 from jira_etl.assets.compaction import build_compaction_asset, compaction_job, compaction_schedule
 from jira_etl.assets.connection import build_connection_check, build_connection_job
 from jira_etl.assets.extract import jira_resource_key
+from jira_etl.assets.split import build_split_assets
 from jira_etl.connectors import configured_connectors
 from jira_etl.partitions import daily_partitions
 from jira_etl.resources import StorageResource
@@ -28,7 +29,10 @@ def collection_assets(name: str) -> list[dg.AssetsDefinition]:
 
 
 def connector_assets(name: str) -> list[dg.AssetsDefinition]:
-    """The connector's audit records and their findings, materialized by one op."""
+    """The connector's audit records and their findings, materialized by one op (or,
+    with JIRA_ETL_SPLIT_LOAD=1 for a cluster, collection and load as two ops)."""
+    if os.environ.get("JIRA_ETL_SPLIT_LOAD") == "1":
+        return build_split_assets(name)
     return [build_audit_records_assets(name, findings=True)]
 
 

@@ -199,7 +199,14 @@ def day_sources(data_dir: Path, connector: str, days: list[dt.date]) -> dict[dt.
 def months_with_day_files(data_dir: Path, connector: str) -> list[dt.date]:
     store = _Store(data_dir)
     found = set()
-    for name in store.names(store.connector_dir(connector), dirs=True):
+    if store.lake is not None:
+        # Object stores keep empty "folder" markers where day files were deleted: list
+        # the objects (one paginated listing of the connector's prefix), not folders.
+        names = {p.rsplit("/", 2)[-2] for p in objectstore.list_keys(store.lake, store.connector_dir(connector))
+                 if p.endswith("/" + parquet.FILE_NAME)}
+    else:
+        names = store.names(store.connector_dir(connector), dirs=True)
+    for name in names:
         if name.startswith("date="):
             try:
                 found.add(month_of(dt.date.fromisoformat(name[5:])))

@@ -136,6 +136,15 @@ def list_files(lake: RemoteLake, prefix_uri: str) -> list[pafs.FileInfo]:
     return [i for i in found if i.type == pafs.FileType.File]
 
 
+def list_keys(lake: RemoteLake, prefix_uri: str) -> list[str]:
+    """Every object below a prefix (one paginated listing), as bucket/key paths."""
+    try:
+        found = lake.fs.get_file_info(pafs.FileSelector(lake.key(prefix_uri), allow_not_found=True, recursive=True))
+    except Exception as exc:  # noqa: BLE001
+        raise _wrap(f"cannot list {prefix_uri}", exc) from None
+    return [i.path for i in found if i.type == pafs.FileType.File]
+
+
 def upload(lake: RemoteLake, local: Path, uri: str) -> None:
     """Publish a complete local file under `uri` in one upload."""
     try:
