@@ -111,8 +111,9 @@ class _Store:
         os.replace(local, final)
 
     def delete(self, path: str) -> None:
+        """Delete a day file and its day folder."""
         if self.lake is not None:
-            objectstore.delete(self.lake, path)
+            objectstore.delete_folder(self.lake, path.rsplit("/", 1)[0])
             return
         Path(path).unlink(missing_ok=True)
         try:
@@ -138,8 +139,8 @@ def _gone_if_missing(read):
     except FileNotFoundError:
         raise
     except OSError as exc:  # an object deleted between two range reads
-        if "NoSuchKey" in str(exc) or "404" in str(exc):
-            raise FileNotFoundError(str(exc)) from None
+        if objectstore.is_gone(exc):
+            raise FileNotFoundError(objectstore.scrub(str(exc))) from None
         raise
 
 
@@ -284,7 +285,10 @@ def compact_month(data_dir: Path, connector: str, month: dt.date) -> Compacted |
     old = [n for n in store.names(folder, dirs=False)
            if n.startswith("data-") and n.endswith(".parquet") and f"{folder}/{n}" < final]
     for name in old:
-        store.delete(f"{folder}/{name}") if store.lake else Path(folder, name).unlink(missing_ok=True)
+        if store.lake is not None:
+            objectstore.delete(store.lake, f"{folder}/{name}")
+        else:
+            Path(folder, name).unlink(missing_ok=True)
     return Compacted(month, final, len(plan), total, removed, len(old))
 
 

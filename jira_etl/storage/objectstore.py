@@ -112,6 +112,14 @@ def _filesystem(uri: str, endpoint: str, region: str) -> pafs.FileSystem:
     return fs
 
 
+_GONE = ("NoSuchKey", "NO_SUCH_KEY", "RESOURCE_NOT_FOUND", "does not exist", "Not Found", "404")
+
+
+def is_gone(exc: BaseException) -> bool:
+    """An object-store error that means the object is not there (any more)."""
+    return isinstance(exc, FileNotFoundError) or (isinstance(exc, OSError) and any(m in str(exc) for m in _GONE))
+
+
 def _wrap(what: str, exc: Exception) -> LakeError:
     return LakeError(scrub(f"{what}: {type(exc).__name__}: {exc}"))
 
@@ -168,7 +176,7 @@ def open_parquet(lake: RemoteLake, uri: str) -> pq.ParquetFile:
     except FileNotFoundError:
         raise FileNotFoundError(uri) from None
     except Exception as exc:  # noqa: BLE001
-        if "NoSuchKey" in str(exc) or "does not exist" in str(exc).lower():
+        if is_gone(exc):
             raise FileNotFoundError(uri) from None
         raise _wrap(f"cannot read {uri}", exc) from None
 
@@ -186,3 +194,14 @@ def remote_lake_of(uri: str) -> RemoteLake:
     """A lake handle able to reach one of its URIs (the bucket is all that matters)."""
     parts = urlsplit(uri)
     return RemoteLake(f"{parts.scheme}://{parts.netloc}")
+
+
+def delete_folder(lake: RemoteLake, uri: str) -> None:
+    """Remove a partition folder and what it holds. (Deleting its last object alone
+    would make pyarrow leave an empty folder-marker object in its place.)"""
+    try:
+        lake.fs.delete_dir(lake.key(uri))
+    except FileNotFoundError:
+        pass
+    except Exception as exc:  # noqa: BLE001
+        raise _wrap(f"cannot delete {uri}", exc) from None
