@@ -11,13 +11,14 @@ import pytest
 
 from support import fast_retry
 from jira_etl import collect
-from jira_etl.assets.compaction import build_compaction_asset
+from jira_etl.defs.assets.compaction import build_compaction_asset
 from jira_etl.sources.client import JiraClient
 from jira_etl.records import SCHEMA
-from jira_etl.resources import StorageResource
+from jira_etl.defs.resources import StorageResource
 from jira_etl.simulator.data import SiteData
 from jira_etl.simulator.server import JiraSimulator
-from jira_etl.storage import compaction, parquet
+from jira_etl.storage import compaction
+from jira_etl.storage import lake as lake_files
 from jira_etl.storage.warehouse import Warehouse
 
 MONTH = dt.date(2026, 10, 1)
@@ -36,7 +37,7 @@ def lake(tmp_path):
         client = JiraClient(sim.url, email=sim.email, api_token=sim.token, retry=fast_retry())
         days = [d for d in DAYS if d != EMPTY_DAY]
         assert len(list(collect.collect_days(client, "c1", days, data_dir, slices=2, concurrency=4))) == len(days)
-    parquet.write_partition(SCHEMA.empty_table(), data_dir, "c1", EMPTY_DAY)  # collected, no records
+    lake_files.write_partition(SCHEMA.empty_table(), data_dir, "c1", EMPTY_DAY)  # collected, no records
     return data_dir
 
 
@@ -60,7 +61,7 @@ def test_readers_see_each_record_once_before_during_and_after(lake, monkeypatch)
         first = compaction.compact_month(lake, "c1", MONTH)
         # A day collected again after compaction: its day file wins, then is folded in.
         again = compaction.read_days(lake, "c1", [dt.date(2026, 10, 5)])[dt.date(2026, 10, 5)]
-        parquet.write_partition(again, lake, "c1", dt.date(2026, 10, 5))
+        lake_files.write_partition(again, lake, "c1", dt.date(2026, 10, 5))
         second = compaction.compact_month(lake, "c1", MONTH)
         third = compaction.compact_month(lake, "c1", MONTH)
     finally:
@@ -71,7 +72,7 @@ def test_readers_see_each_record_once_before_during_and_after(lake, monkeypatch)
     assert (first.days, first.rows, first.day_files_removed) == (31, 150 * 30, 31)
     assert (second.day_files_removed, second.generations_removed) == (1, 1)
     assert third is None  # no day file left: nothing to do
-    root = parquet.dataset_root(lake) / "connector=c1"
+    root = lake_files.dataset_root(lake) / "connector=c1"
     assert sorted(p.name for p in root.iterdir()) == ["month=2026-10"]
     (month_file,) = (root / "month=2026-10").iterdir()
     assert month_file.name.startswith("data-") and month_file.name == second.path.rsplit("/", 1)[1]

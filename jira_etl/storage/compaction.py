@@ -35,10 +35,11 @@ import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 from jira_etl.records import SCHEMA
-from jira_etl.storage import objectstore, parquet
+from jira_etl.storage import lake as lake_files
+from jira_etl.storage import objectstore
 
 DAYS_KEY = b"jira_etl.days"
-ROW_GROUP_SIZE = parquet.ROW_GROUP_SIZE
+ROW_GROUP_SIZE = lake_files.ROW_GROUP_SIZE
 
 
 def month_of(day: dt.date) -> dt.date:
@@ -60,13 +61,13 @@ class _Store:
 
     def __init__(self, data_dir: Path):
         self.lake = objectstore.remote_lake(data_dir)
-        self.root = self.lake.join("audit_records") if self.lake else str(parquet.dataset_root(data_dir))
+        self.root = self.lake.join("audit_records") if self.lake else str(lake_files.dataset_root(data_dir))
 
     def connector_dir(self, connector: str) -> str:
         return f"{self.root}/connector={connector}"
 
     def day_file(self, connector: str, day: dt.date) -> str:
-        return f"{self.connector_dir(connector)}/date={day.isoformat()}/{parquet.FILE_NAME}"
+        return f"{self.connector_dir(connector)}/date={day.isoformat()}/{lake_files.FILE_NAME}"
 
     def month_dir(self, connector: str, month: dt.date) -> str:
         return f"{self.connector_dir(connector)}/month={month:%Y-%m}"
@@ -100,7 +101,7 @@ class _Store:
             return []
 
     def open(self, path: str) -> pq.ParquetFile:
-        return parquet.open_file(path)
+        return lake_files.open_file(path)
 
     def publish(self, local: Path, final: str) -> None:
         if self.lake is not None:
@@ -204,7 +205,7 @@ def months_with_day_files(data_dir: Path, connector: str) -> list[dt.date]:
         # Object stores keep empty "folder" markers where day files were deleted: list
         # the objects (one paginated listing of the connector's prefix), not folders.
         names = {p.rsplit("/", 2)[-2] for p in objectstore.list_keys(store.lake, store.connector_dir(connector))
-                 if p.endswith("/" + parquet.FILE_NAME)}
+                 if p.endswith("/" + lake_files.FILE_NAME)}
     else:
         names = store.names(store.connector_dir(connector), dirs=True)
     for name in names:

@@ -17,7 +17,7 @@ from jira_etl.records import SCHEMA
 from jira_etl.simulator.data import SiteData
 from jira_etl.simulator.server import JiraSimulator
 from jira_etl.sources.client import JiraClient
-from jira_etl.storage import compaction, objectstore, parquet
+from jira_etl.storage import compaction, lake, objectstore
 from jira_etl.storage.warehouse import Warehouse
 from services import start_moto
 
@@ -69,19 +69,19 @@ def test_days_land_in_the_bucket_and_load_from_there(s3, collected):
     with Warehouse(data_dir).reader() as con:
         ids = {r[0] for r in con.execute("SELECT id FROM audit_records").fetchall()}
     assert ids == set().union(*truth.values())
-    assert parquet.dataset_location(data_dir) == "s3://lake/prefix/audit_records"
+    assert lake.dataset_location(data_dir) == "s3://lake/prefix/audit_records"
 
 
 def test_a_failed_write_leaves_no_object_and_errors_hold_no_secret(s3, tmp_path, monkeypatch):
     day = dt.date(2026, 9, 1)
     with pytest.raises(RuntimeError):
-        with parquet.PartitionWriter(tmp_path, "c1", day) as w:
+        with lake.PartitionWriter(tmp_path, "c1", day) as w:
             w.write(SCHEMA.empty_table())
             raise RuntimeError("the walk failed")
     assert keys(s3) == []
     monkeypatch.setenv("JIRA_ETL_LAKE", "s3://no-such-bucket/prefix")
     with pytest.raises(objectstore.LakeError) as err:
-        parquet.write_partition(SCHEMA.empty_table(), tmp_path, "c1", day)
+        lake.write_partition(SCHEMA.empty_table(), tmp_path, "c1", day)
     assert SECRET not in str(err.value) and "s3://no-such-bucket/" in str(err.value)
     assert SECRET not in repr(objectstore.remote_lake(tmp_path))
     monkeypatch.setenv("JIRA_ETL_LAKE", "s3://key:secret@lake/prefix")
@@ -106,7 +106,7 @@ def test_compaction_on_s3_with_a_concurrent_reader(s3, collected):
     thread.start()
     try:
         first = compaction.compact_month(data_dir, "c1", MONTH)
-        parquet.write_partition(compaction.read_days(data_dir, "c1", [DAYS[2]])[DAYS[2]], data_dir, "c1", DAYS[2])
+        lake.write_partition(compaction.read_days(data_dir, "c1", [DAYS[2]])[DAYS[2]], data_dir, "c1", DAYS[2])
         second = compaction.compact_month(data_dir, "c1", MONTH)
     finally:
         stop.set()
