@@ -263,7 +263,7 @@ class _DayInProgress:
         self.writer.__exit__(None, None, None)
         start, end = day_bounds(self.day)
         # What the asset checks judge, measured on exactly the file that was published.
-        written = parquet.read_file(self.writer.path, columns=["id", "created"])
+        written = lake.read_file(self.writer.path, columns=["id", "created"])
         duplicates, outside = check_counts(written, start, end)
         preview = self.preview if self.preview is not None else normalize.empty_frame()[PREVIEW_COLUMNS]
         return DayResult(day=self.day, path=self.writer.path, rows=len(written), preview=preview, walk=self.walk,
