@@ -13,7 +13,7 @@ def cmd_test_connection(args) -> int:
 
 
 def test_connection(args) -> bool:
-    from jira_etl.connectors import configured_connectors
+    from jira_etl.connectors import configured_connectors, simulator_notice
     from jira_etl.defs.resources import check_connector
 
     connectors = configured_connectors()
@@ -28,23 +28,36 @@ def test_connection(args) -> bool:
         result = check_connector(c)
         print(result.line(), flush=True)
         ok &= result.ok
+    notice = simulator_notice(connectors)
+    if notice:
+        print(f"note: {notice}", file=sys.stderr)
     return ok
 
 
 def cmd_status(args) -> int:
     from tabulate import tabulate
 
-    from jira_etl.connectors import configured_connectors
+    from jira_etl.connectors import configured_connectors, simulator_notice
     from jira_etl.status import HEADERS, collection_status
     from jira_etl.storage.warehouse import Warehouse
 
-    rows = collection_status(configured_connectors(), Warehouse(settings.data_dir()))
+    connectors = configured_connectors()
+    if args.connector:
+        connectors = [c for c in connectors if c.name in args.connector]
+        unknown = sorted(set(args.connector) - {c.name for c in connectors})
+        if unknown:
+            names = ", ".join(c.name for c in configured_connectors())
+            raise CliError(f"unknown connector(s) {', '.join(unknown)}; configured: {names}")
+    rows = collection_status(connectors, Warehouse(settings.data_dir()))
     if args.format == "json":
         import json
 
         print(json.dumps([dict(zip(HEADERS, r.row())) for r in rows], indent=1))
     else:
         print(tabulate([r.row() for r in rows], headers=HEADERS, tablefmt="github"))
+    notice = simulator_notice(connectors)
+    if notice:
+        print(f"note: {notice}", file=sys.stderr)
     return 0
 
 

@@ -171,8 +171,12 @@ def _sandbox(con: duckdb.DuckDBPyConnection, dirs: list[Path]) -> None:
 
 
 class Warehouse:
-    def __init__(self, data_dir: Path, write_wait_s: float = 600.0, read_wait_s: float = 30.0):
+    def __init__(self, data_dir: Path, write_wait_s: float = 600.0, read_wait_s: float = 30.0,
+                 applies_schema: bool = False):
         self.data_dir = Path(data_dir)
+        # Only the pipeline's warehouse (defs.resources.StorageResource) applies the
+        # schema before its first read; every other reader only reads.
+        self.applies_schema = applies_schema
         self.path = db_path(self.data_dir)
         self.write_wait_s = write_wait_s
         self.read_wait_s = read_wait_s
@@ -209,6 +213,8 @@ class Warehouse:
         """A read-only connection. With `sandbox_dirs` (what `jira-etl sql` runs user
         queries on), it can read files under those directories only, write none outside
         them, load no extension, attach nothing, and cannot change its settings back."""
+        if self.applies_schema:
+            self.ensure_schema()
         with self._gate.hold(read_only=True):
             con = _connect(self.path, read_only=True, wait_s=self.read_wait_s)
             try:
