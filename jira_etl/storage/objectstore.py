@@ -135,15 +135,6 @@ def info(lake: RemoteLake, uris: list[str]) -> dict[str, pafs.FileInfo]:
     return {u: i for u, i in zip(uris, infos) if i.type == pafs.FileType.File}
 
 
-def list_files(lake: RemoteLake, prefix_uri: str) -> list[pafs.FileInfo]:
-    """The objects directly under one partition folder (one LIST request)."""
-    try:
-        found = lake.fs.get_file_info(pafs.FileSelector(lake.key(prefix_uri), allow_not_found=True))
-    except Exception as exc:  # noqa: BLE001
-        raise _wrap(f"cannot list {prefix_uri}", exc) from None
-    return [i for i in found if i.type == pafs.FileType.File]
-
-
 def list_keys(lake: RemoteLake, prefix_uri: str) -> list[str]:
     """Every object below a prefix (one paginated listing), as bucket/key paths."""
     try:
