@@ -15,7 +15,6 @@ from typing import Callable, Iterator
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from jira_etl import normalize, transform
 from jira_etl.sources.client import JiraClient
@@ -56,7 +55,7 @@ def check_counts(table: pa.Table, start: dt.datetime, end: dt.datetime) -> tuple
 @dataclass
 class DayResult:
     day: dt.date
-    path: Path
+    path: Path | str  # a URI when the lake is on object storage
     rows: int
     preview: pd.DataFrame
     walk: WalkStats = field(default_factory=WalkStats)
@@ -262,7 +261,7 @@ class _DayInProgress:
         self.writer.__exit__(None, None, None)
         start, end = day_bounds(self.day)
         # What the asset checks judge, measured on exactly the file that was published.
-        written = pq.read_table(self.writer.path, columns=["id", "created"])
+        written = lake.read_file(self.writer.path, columns=["id", "created"])
         duplicates, outside = check_counts(written, start, end)
         preview = self.preview if self.preview is not None else normalize.empty_frame()[PREVIEW_COLUMNS]
         return DayResult(day=self.day, path=self.writer.path, rows=len(written), preview=preview, walk=self.walk,

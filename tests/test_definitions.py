@@ -22,4 +22,5 @@ def test_definitions_resolve_for_simulator_and_several_connectors(tmp_path, monk
     keys = {k.to_user_string() for k in repo.asset_graph.get_all_asset_keys()}
     assert {"acme/audit_records_parquet", "beta/audit_records_duckdb", "beta/findings"} <= keys
     schedules = {s.name for s in repo.schedule_defs}
-    assert schedules == {"acme_refresh_today", "acme_finalize_yesterday", "beta_refresh_today", "beta_finalize_yesterday"}
+    assert schedules == {"acme_refresh_today", "acme_finalize_yesterday", "beta_refresh_today", "beta_finalize_yesterday",
+                         "acme_compact_months", "beta_compact_months"}

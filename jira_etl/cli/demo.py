@@ -66,7 +66,7 @@ def cmd_demo(args) -> int:
     print("\nfindings:" if found else "\nfindings: none")
     for severity, detection, n in found:
         print(f"  {severity:8s} {detection:32s} {n}")
-    print(f"\nParquet:  {lake.dataset_root(data_dir)}/connector=demo/date=*/data.parquet")
+    print(f"\nParquet:  {lake.dataset_location(data_dir)}/connector=demo/date=*/data.parquet")
     print(f"DuckDB:   {wh.path} (tables audit_records, findings, users)")
     print("Query:    .venv/bin/jira-etl sql \"SELECT summary, count(*) FROM audit_records GROUP BY 1 ORDER BY 2 DESC\"")
     print("Findings: .venv/bin/jira-etl findings --severity high")

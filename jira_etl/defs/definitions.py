@@ -9,8 +9,10 @@ import warnings
 import dagster as dg
 
 from jira_etl.defs.assets.audit_records import build_audit_records_assets
+from jira_etl.defs.assets.compaction import build_compaction_asset, compaction_job, compaction_schedule
 from jira_etl.defs.assets.connection import build_connection_check, build_connection_job
 from jira_etl.defs.assets.extract import jira_resource_key
+from jira_etl.defs.assets.split import build_split_assets
 from jira_etl.connectors import configured_connectors, simulator_notice
 from jira_etl.defs.partitions import daily_partitions
 from jira_etl.defs.resources import StorageResource, jira_resource
@@ -28,7 +30,10 @@ def collection_assets(name: str) -> list[dg.AssetsDefinition]:
 
 
 def connector_assets(name: str) -> list[dg.AssetsDefinition]:
-    """The connector's audit records and their findings, materialized by one op."""
+    """The connector's audit records and their findings, materialized by one op (or,
+    with JIRA_ETL_SPLIT_LOAD=1 for a cluster, collection and load as two ops)."""
+    if os.environ.get("JIRA_ETL_SPLIT_LOAD") == "1":
+        return build_split_assets(name)
     return [build_audit_records_assets(name, findings=True)]
 
 
@@ -45,6 +50,9 @@ def build_definitions() -> dg.Definitions:
         jobs += [job, build_connection_job(c.name)]
         checks.append(build_connection_check(c.name))
         schedules += [refresh_today_schedule(job, c.name), finalize_yesterday_schedule(job, c.name)]
+        assets.append(build_compaction_asset(c.name))
+        jobs.append(compaction_job(c.name))
+        schedules.append(compaction_schedule(jobs[-1], c.name))
         resources[jira_resource_key(c.name)] = jira_resource(c)
     resources["storage"] = StorageResource(data_dir=os.environ.get("JIRA_ETL_DATA_DIR") or "data")
     return dg.Definitions(assets=assets, asset_checks=checks, jobs=jobs, schedules=schedules, resources=resources)

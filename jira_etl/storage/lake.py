@@ -13,7 +13,9 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+import shutil
 import socket
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -22,26 +24,43 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from jira_etl.records import SCHEMA
+from jira_etl.storage import objectstore
 
 FILE_NAME = "data.parquet"
 ROW_GROUP_SIZE = 100_000
 
 
 def dataset_root(data_dir: Path) -> Path:
-    return Path(data_dir) / "parquet" / "audit_records"
+    """The local lake's dataset folder ($JIRA_ETL_LAKE when it is a path)."""
+    return objectstore.local_root(data_dir) / "audit_records"
+
+
+def dataset_location(data_dir: Path) -> str:
+    """Where the dataset is, as shown to users: a folder or an s3:// (gs://, abfs://) URI."""
+    lake = objectstore.remote_lake(data_dir)
+    return lake.join("audit_records") if lake else str(dataset_root(data_dir))
 
 
 def partition_dir(data_dir: Path, connector: str, day: dt.date) -> Path:
     return dataset_root(data_dir) / f"connector={connector}" / f"date={day.isoformat()}"
 
 
-def partition_file(data_dir: Path, connector: str, day: dt.date) -> Path:
+def partition_file(data_dir: Path, connector: str, day: dt.date) -> Path | str:
+    """The day's file: a Path in a local lake, a URI on object storage."""
+    lake = objectstore.remote_lake(data_dir)
+    if lake is not None:
+        return lake.join("audit_records", f"connector={connector}", f"date={day.isoformat()}", FILE_NAME)
     return partition_dir(data_dir, connector, day) / FILE_NAME
 
 
-def write_partition(table: pa.Table, data_dir: Path, connector: str, day: dt.date) -> Path:
+def write_partition(table: pa.Table, data_dir: Path, connector: str, day: dt.date) -> Path | str:
     """Atomically replace the connector-day's file with `table` (sorted newest first)."""
     table = table.cast(SCHEMA)
+    lake = objectstore.remote_lake(data_dir)
+    if lake is not None:  # written locally, then one upload: never partial under its name
+        uri = partition_file(data_dir, connector, day)
+        objectstore.put_table(lake, table, uri, compression="zstd", row_group_size=ROW_GROUP_SIZE)
+        return uri
     folder = partition_dir(data_dir, connector, day)
     folder.mkdir(parents=True, exist_ok=True)
     final = folder / FILE_NAME
@@ -74,8 +93,12 @@ class PartitionWriter:
     """
 
     def __init__(self, data_dir: Path, connector: str, day: dt.date, row_group_size: int = ROW_GROUP_SIZE):
-        self.folder = partition_dir(data_dir, connector, day)
-        self.path = self.folder / FILE_NAME
+        self._lake = objectstore.remote_lake(data_dir)
+        # On object storage the file is staged in a private local folder and uploaded
+        # whole when the block ends.
+        self.folder = (Path(tempfile.mkdtemp(prefix="jira-etl-day-")) if self._lake
+                       else partition_dir(data_dir, connector, day))
+        self.path = partition_file(data_dir, connector, day)
         self.row_group_size = row_group_size
         self.rows = 0
         self._buffer: list[pa.Table] = []
@@ -110,7 +133,9 @@ class PartitionWriter:
                 if not self.rows:  # same file as write_partition gives an empty day
                     self._writer.write_table(SCHEMA.empty_table())
             self._writer.close()
-            if exc_type is None:
+            if exc_type is None and self._lake is not None:
+                objectstore.upload(self._lake, self._tmp, self.path)
+            elif exc_type is None:
                 with open(self._tmp, "rb") as fh:
                     os.fsync(fh.fileno())
                 os.replace(self._tmp, self.path)
@@ -118,16 +143,30 @@ class PartitionWriter:
             self._buffer = []
             if self._tmp.exists():
                 self._tmp.unlink()
-        if exc_type is None:
+            if self._lake is not None:
+                shutil.rmtree(self.folder, ignore_errors=True)
+        if exc_type is None and self._lake is None:
             _fsync_dir(self.folder)
 
 
 def read_partition(data_dir: Path, connector: str, day: dt.date) -> pa.Table | None:
-    path = partition_file(data_dir, connector, day)
-    if not path.exists():
+    try:
+        return read_file(partition_file(data_dir, connector, day))
+    except FileNotFoundError:
         return None
+
+
+def open_file(path: Path | str) -> pq.ParquetFile:
+    """A day or month file of either kind of lake; FileNotFoundError if it is gone."""
+    if objectstore.is_remote(path):
+        return objectstore.open_parquet(objectstore.remote_lake_of(path), path)
+    return pq.ParquetFile(path)
+
+
+def read_file(path: Path | str, columns: list[str] | None = None) -> pa.Table:
     # Read the file alone: reading the folder would add hive columns from the path.
-    return pq.ParquetFile(path).read().cast(SCHEMA)
+    table = open_file(path).read(columns=columns)
+    return table if columns else table.cast(SCHEMA)
 
 
 def _host() -> str:

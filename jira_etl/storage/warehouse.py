@@ -20,10 +20,12 @@ from pathlib import Path
 from typing import Iterator
 
 import duckdb
+import pyarrow as pa
 import pyarrow.parquet as pq
 from filelock import FileLock
 
 from jira_etl.storage import schema
+from jira_etl.storage.lake import read_file
 
 DB_NAME = "jira_audit.duckdb"
 _SCHEMA_APPLIED: set[str] = set()
@@ -222,11 +224,17 @@ class Warehouse:
             finally:
                 con.close()
 
-    def load_partitions(self, connector: str, files: dict[dt.date, Path]) -> dict[dt.date, int]:
-        """Replace each connector-day with its Parquet file, all days in one transaction."""
+    def load_partitions(self, connector: str, files: dict[dt.date, "Path | str | pa.Table"]) -> dict[dt.date, int]:
+        """Replace each connector-day with its Parquet file, all days in one transaction.
+
+        A day is a local file (DuckDB reads it directly), an object-storage URI or the
+        day's rows already read (a compacted month): DuckDB 2.0 has no httpfs here, so
+        those are read through pyarrow and handed over as one Arrow table."""
         if not files:
             return {}
         days = sorted(files)
+        if not all(isinstance(v, os.PathLike) for v in files.values()):
+            return self._load_arrow(connector, days, files)
         counts = {d: pq.ParquetFile(files[d]).metadata.num_rows for d in days}
         lo = dt.datetime.combine(days[0], dt.time(), dt.timezone.utc)
         params = {"connector": connector, "days": days, "paths": [str(files[d]) for d in days],
@@ -241,6 +249,28 @@ class Warehouse:
             except BaseException:
                 con.execute("ROLLBACK")
                 raise
+        return counts
+
+    def _load_arrow(self, connector: str, days: list[dt.date], files: dict) -> dict[dt.date, int]:
+        tables = {d: files[d] if isinstance(files[d], pa.Table) else read_file(files[d]) for d in days}
+        counts = {d: tables[d].num_rows for d in days}
+        incoming = pa.concat_tables([tables[d] for d in days])
+        params = {"connector": connector, "days": days, "counts": [counts[d] for d in days],
+                  "lo": dt.datetime.combine(days[0], dt.time(), dt.timezone.utc),
+                  "hi": dt.datetime.combine(days[-1], dt.time(), dt.timezone.utc) + dt.timedelta(days=1)}
+        with self.writer() as con:
+            con.register("jira_etl_incoming", incoming)
+            con.execute("BEGIN TRANSACTION")
+            try:
+                for stmt in schema.sql_file("load_partition.sql"):
+                    stmt = stmt.replace("read_parquet($paths)", "jira_etl_incoming")
+                    con.execute(stmt, bind(stmt, params))
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+            finally:
+                con.unregister("jira_etl_incoming")
         return counts
 
     def record_attempt(self, connector: str, ok: bool, first_day: dt.date | None, last_day: dt.date | None,

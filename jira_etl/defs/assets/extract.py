@@ -129,7 +129,7 @@ def extract(context: dg.AssetExecutionContext, connector: str,
         metadata={
             "dagster/row_count": total,
             "dagster/column_schema": column_schema(),
-            "path": dg.MetadataValue.path(str(lake.dataset_root(storage.path) / f"connector={connector}")),
+            "path": dg.MetadataValue.path(f"{lake.dataset_location(storage.path)}/connector={connector}"),
             "days": len(days),
             "records_per_day": markdown(pd.DataFrame(per_day), max_rows=62),
             "preview": markdown(preview, max_rows=5),

@@ -11,7 +11,7 @@ import pandas as pd
 from jira_etl.defs.assets.extract import FRESHNESS, parquet_asset_key
 from jira_etl.defs.assets.metadata import column_schema, markdown, selected_checks
 from jira_etl.collect import days_in_window
-from jira_etl.storage import lake
+from jira_etl.storage import compaction
 
 
 def duckdb_asset_key(connector: str) -> dg.AssetKey:
@@ -46,8 +46,10 @@ def day_files(context: dg.AssetExecutionContext, connector: str) -> dict[dt.date
     """The run's day files, which must all exist (DuckDB materialized on its own)."""
     storage = context.resources.storage
     window = context.partition_time_window
-    files = {d: lake.partition_file(storage.path, connector, d) for d in days_in_window(window.start, window.end)}
-    missing = [d.isoformat() for d, p in files.items() if not p.exists()]
+    days = days_in_window(window.start, window.end)
+    # Day files, or the days' rows from their compacted month files.
+    files = compaction.day_sources(storage.path, connector, days)
+    missing = [d.isoformat() for d in days if d not in files]
     if missing:
         raise dg.Failure(
             f"No Parquet file for {connector} on {', '.join(missing[:5])}"
