@@ -161,6 +161,7 @@ def cmd_test_connection(args) -> int:
 def cmd_status(args) -> int:
     from tabulate import tabulate
 
+    from jira_etl import cli_delivery
     from jira_etl.connectors import configured_connectors
     from jira_etl.status import HEADERS, collection_status
     from jira_etl.storage.warehouse import Warehouse
@@ -172,6 +173,8 @@ def cmd_status(args) -> int:
         print(json.dumps([dict(zip(HEADERS, r.row())) for r in rows], indent=1))
     else:
         print(tabulate([r.row() for r in rows], headers=HEADERS, tablefmt="github"))
+    if args.format == "table":
+        cli_delivery.print_status()  # pending and failed deliveries per destination
     return 0
 
 
@@ -315,6 +318,9 @@ def build_parser() -> argparse.ArgumentParser:
     from jira_etl import cli_findings  # findings, detections
 
     cli_findings.register(sub)
+    from jira_etl import cli_delivery  # deliver, export
+
+    cli_delivery.register(sub)
     return p
 
 

@@ -10,10 +10,12 @@ import dagster as dg
 from jira_etl.assets.audit_records import build_audit_records_assets
 from jira_etl.assets.connection import build_connection_check, build_connection_job
 from jira_etl.assets.extract import jira_resource_key
+from jira_etl.assets.ocsf import build_ocsf_asset
 from jira_etl.connectors import configured_connectors
 from jira_etl.partitions import daily_partitions
 from jira_etl.resources import StorageResource
 from jira_etl.schedules import finalize_yesterday_schedule, refresh_today_schedule
+from jira_etl.sensors import deliver_findings
 from jira_etl.settings import load_env_file
 
 load_env_file()
@@ -36,6 +38,7 @@ def build_definitions() -> dg.Definitions:
     assets, checks, jobs, schedules, resources = [], [], [], [], {}
     for c in connectors:
         assets.extend(connector_assets(c.name))
+        assets.append(build_ocsf_asset(c.name))  # <c>/ocsf_events: the Security Lake export
         job = dg.define_asset_job(f"collect_{c.name}", selection=dg.AssetSelection.groups(c.name),
                                   tags={"jira_etl/connector": c.name})
         jobs += [job, build_connection_job(c.name)]
@@ -43,7 +46,8 @@ def build_definitions() -> dg.Definitions:
         schedules += [refresh_today_schedule(job, c.name), finalize_yesterday_schedule(job, c.name)]
         resources[jira_resource_key(c.name)] = c.resource()
     resources["storage"] = StorageResource(data_dir=os.environ.get("JIRA_ETL_DATA_DIR") or "data")
-    return dg.Definitions(assets=assets, asset_checks=checks, jobs=jobs, schedules=schedules, resources=resources)
+    return dg.Definitions(assets=assets, asset_checks=checks, jobs=jobs, schedules=schedules, resources=resources,
+                          sensors=[deliver_findings])
 
 
 defs = build_definitions()

@@ -61,8 +61,9 @@ def apply_schema(con: duckdb.DuckDBPyConnection) -> None:
     `jira-etl sql` sees the hunting views from the first load on."""
     from jira_etl.detections.catalogue import ensure_schema
 
-    for stmt in sql_file("schema.sql"):
-        con.execute(stmt)
+    for name in ("schema.sql", "delivery.sql"):
+        for stmt in sql_file(name):
+            con.execute(stmt)
     ensure_schema(con)
 
 
