@@ -216,7 +216,15 @@ class SyslogSender:
             readable, _, _ = select.select([self.sock], [], [], 0)
             if not readable:
                 return False
-            return self.sock.recv(1) == b""
+            # Non-blocking: over TLS the readable bytes are often the server's session
+            # tickets, which carry no data; a blocking read would wait for the timeout.
+            self.sock.setblocking(False)
+            try:
+                return self.sock.recv(1) == b""
+            except (ssl.SSLWantReadError, BlockingIOError):
+                return False
+            finally:
+                self.sock.settimeout(self.dest.timeout_s)
         except (OSError, ValueError):
             return True
 
