@@ -269,3 +269,6 @@ def finding_event(f: dict, attack: str | None = None) -> dict:
     ev["unmapped"] = {"connector": f.get("connector"), "object": f.get("object"), "group_key": f.get("group_key"),
                       "day": str(f["day"]) if f.get("day") else None, "remote_address": f.get("remote_address")}
     return compact(ev)
+
+
+CLASSES_BY_SOURCE = {v[3]: k for k, v in CLASSES.items()}
