@@ -11,9 +11,9 @@ import dagster as dg
 import duckdb
 import pytest
 
-from jira_etl.assets.connection import build_connection_check, build_connection_job
+from jira_etl.defs.assets.connection import build_connection_check, build_connection_job
 from jira_etl.connectors import Connector, configured_connectors, load_file
-from jira_etl.resources import JiraResource, StorageResource
+from jira_etl.defs.resources import JiraResource, StorageResource, jira_resource
 from jira_etl.settings import ConfigError
 from jira_etl.simulator.data import SiteData
 from jira_etl.simulator.server import JiraSimulator
@@ -51,7 +51,7 @@ def test_good_file(tmp_path, monkeypatch):
     acme, beta = configured_connectors()
     assert acme == Connector("acme", site="acme", email="secops@acme.example", token_env="ACME_TOKEN")
     assert beta.cloud_id.startswith("0f3c") and beta.oauth_env == "BETA_OAUTH" and beta.concurrency == 4
-    res = acme.resource()
+    res = jira_resource(acme)
     assert "s3cret" not in repr(res.__dict__)  # the resource holds the variable, not its value
 
 

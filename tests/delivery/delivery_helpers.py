@@ -10,7 +10,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "detections"))
 
 from det_helpers import ALICE, BOB, DAY, MALLORY, VICTIMS, AuditSite, at, days_before  # noqa: E402
 
-from jira_etl.detections import catalogue  # noqa: E402
+from jira_etl.detections import catalogue, runner  # noqa: E402
 
 DELIVERY_ENV = ("JIRA_ETL_WEBHOOK_URL", "JIRA_ETL_SLACK_WEBHOOK_URL", "JIRA_ETL_TEAMS_WEBHOOK_URL",
                 "JIRA_ETL_SYSLOG_URL", "JIRA_ETL_SYSLOG_CA_FILE", "JIRA_ETL_ALERT_MIN_SEVERITY",
@@ -24,9 +24,9 @@ class FindingsSite(AuditSite):
     def evaluate(self, day=DAY) -> list[dict]:
         self.load()
         with self.warehouse.reader() as con:
-            found = catalogue.evaluate(con, self.connector, [day])
+            found = runner.evaluate(con, self.connector, [day])
         with self.warehouse.writer() as con:
-            catalogue.replace_findings(con, self.connector, [day], found)
+            runner.replace_findings(con, self.connector, [day], found)
         return found
 
     def wanted(self, min_severity: str = "medium") -> set[str]:

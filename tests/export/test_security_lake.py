@@ -16,10 +16,10 @@ import pytest
 from ocsf_helpers import errors
 
 from jira_etl import cli
-from jira_etl.assets.ocsf import build_ocsf_asset, ocsf_asset_key
-from jira_etl.definitions import connector_assets
+from jira_etl.defs.assets.ocsf import build_ocsf_asset, ocsf_asset_key
+from jira_etl.defs.definitions import connector_assets
 from jira_etl.export import ocsf, security_lake
-from jira_etl.resources import JiraResource, StorageResource
+from jira_etl.defs.resources import JiraResource, StorageResource
 from jira_etl.simulator import scenarios
 from jira_etl.simulator.data import SiteData
 from jira_etl.simulator.server import Faults, JiraSimulator

@@ -8,7 +8,7 @@ import sys
 import pyarrow.parquet as pq
 
 from jira_etl.normalize import SCHEMA
-from jira_etl.storage import parquet
+from jira_etl.storage import lake
 
 
 def test_a_killed_writers_temporary_is_removed_by_the_next_write_never_a_live_one(tmp_path):
@@ -16,7 +16,7 @@ def test_a_killed_writers_temporary_is_removed_by_the_next_write_never_a_live_on
     folder forever (nothing removed it). Temporaries now carry the writer's pid; the next
     write of the day removes those whose process is gone, and never one that is alive."""
     day = dt.date(2026, 3, 1)
-    folder = parquet.partition_dir(tmp_path, "acme", day)
+    folder = lake.partition_dir(tmp_path, "acme", day)
     folder.mkdir(parents=True)
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
@@ -26,16 +26,16 @@ def test_a_killed_writers_temporary_is_removed_by_the_next_write_never_a_live_on
         busy = folder / f".data.parquet.{live.pid}.4567cdef.tmp"
         stale.write_bytes(b"half a file")
         busy.write_bytes(b"being written")
-        parquet.write_partition(SCHEMA.empty_table(), tmp_path, "acme", day)
+        lake.write_partition(SCHEMA.empty_table(), tmp_path, "acme", day)
         assert not stale.exists() and busy.exists()
-        with parquet.PartitionWriter(tmp_path, "acme", day + dt.timedelta(days=1)) as w:
+        with lake.PartitionWriter(tmp_path, "acme", day + dt.timedelta(days=1)) as w:
             assert w._tmp.name.split(".")[3] == str(os.getpid())
-        assert pq.read_table(parquet.partition_file(tmp_path, "acme", day)).num_rows == 0
-        assert parquet.remove_stale_temporaries(tmp_path) == 0 and busy.exists()
+        assert pq.read_table(lake.partition_file(tmp_path, "acme", day)).num_rows == 0
+        assert lake.remove_stale_temporaries(tmp_path) == 0 and busy.exists()
     finally:
         live.kill()
         live.wait()
-    assert parquet.remove_stale_temporaries(tmp_path) == 1 and not busy.exists()
+    assert lake.remove_stale_temporaries(tmp_path) == 1 and not busy.exists()
 
 
 def _page(records):
@@ -47,8 +47,8 @@ def test_odd_record_ids_are_dropped_by_one_rule_never_a_crash(tmp_path):
     crashed int() (ValueError: the whole run failed); an id beyond 64 bits was counted as
     received by the walk but dropped by the normalizer (written != received)."""
     from jira_etl.collect import collect_day
-    from jira_etl.jira.client import JiraClient
-    from jira_etl.jira.paging import record_id
+    from jira_etl.sources.client import JiraClient
+    from jira_etl.records import record_id
     from jira_etl.reliability.badinput import canned_server
 
     day = dt.date(2026, 3, 1)
@@ -72,7 +72,7 @@ def test_a_body_without_records_fails_instead_of_publishing_an_empty_day(tmp_pat
     import pytest
 
     from jira_etl.collect import collect_day
-    from jira_etl.jira.client import JiraClient, RetryPolicy, UnexpectedResponseError
+    from jira_etl.sources.client import JiraClient, RetryPolicy, UnexpectedResponseError
     from jira_etl.reliability.badinput import canned_server
 
     day = dt.date(2026, 3, 1)
@@ -80,7 +80,7 @@ def test_a_body_without_records_fails_instead_of_publishing_an_empty_day(tmp_pat
         client = JiraClient(url, email="a@b.example", api_token="t", retry=RetryPolicy(max_retries=0))
         with pytest.raises(UnexpectedResponseError, match="records"):
             collect_day(client, "acme", day, tmp_path, slices=1, concurrency=1)
-    assert not parquet.partition_file(tmp_path, "acme", day).exists()
+    assert not lake.partition_file(tmp_path, "acme", day).exists()
 
 
 def test_a_non_latin1_email_is_sent_as_utf8_not_a_crash():
@@ -88,7 +88,7 @@ def test_a_non_latin1_email_is_sent_as_utf8_not_a_crash():
     用户@example.com raised UnicodeEncodeError (a traceback from test-connection)."""
     import pytest
 
-    from jira_etl.jira.client import AuthenticationError, JiraClient
+    from jira_etl.sources.client import AuthenticationError, JiraClient
     from jira_etl.simulator.data import SiteData
     from jira_etl.simulator.server import JiraSimulator
 
