@@ -68,11 +68,11 @@ def status_lines() -> list[list[str]]:
     from jira_etl.delivery.ledger import delivery_status
     from jira_etl.storage.warehouse import Warehouse
 
-    names = [d.name for d in configured_destinations()]
-    if not names:
+    destinations = configured_destinations()
+    if not destinations:
         return []
     return [[n, str(a), str(b), str(c), e or "-"] for n, a, b, c, e in
-            delivery_status(Warehouse(settings.data_dir()), names)]
+            delivery_status(Warehouse(settings.data_dir()), destinations)]
 
 
 STATUS_HEADERS = ["destination", "delivered", "pending", "failed", "last error"]

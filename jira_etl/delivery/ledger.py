@@ -252,14 +252,28 @@ def retry_failed(warehouse, names: list[str]) -> int:
     return int(n)
 
 
-def delivery_status(warehouse, names: list[str]) -> list[tuple]:
-    """(destination, delivered, pending, failed, last error) per destination."""
+def delivery_status(warehouse, destinations: list[Destination]) -> list[tuple]:
+    """(destination, delivered, pending, failed, last error) per destination; pending
+    counts findings not sent yet (new, or grown since sent) as well as retries."""
+    names = [d.name for d in destinations]
     if not warehouse.path.exists():
-        return [(n, 0, 0, 0, "-") for n in names]
+        return [(n, 0, 0, 0, None) for n in names]
     with warehouse.reader() as con:
         rows = {r[0]: r[1:] for r in con.execute(
             "SELECT destination, count(*) FILTER (WHERE status = 'delivered'), "
             "count(*) FILTER (WHERE status = 'pending'), count(*) FILTER (WHERE status = 'failed'), "
             "max_by(last_error, updated_at) FILTER (WHERE status <> 'delivered') "
             "FROM deliveries GROUP BY 1").fetchall()}
-    return [(n, *(rows.get(n) or (0, 0, 0, None))) for n in names]
+        findings = current_findings(con, min(severity_rank(d.min_severity) for d in destinations)) if names else []
+        ledger = ledger_rows(con, names)
+    # Due at any time from now on: everything unsent, whatever its retry time.
+    far = dt.datetime.max.replace(tzinfo=UTC)
+    unsent: dict[str, int] = {}
+    for item in due_items(findings, ledger, destinations, far):
+        if ledger.get((item.finding["finding_id"], item.destination.name), {}).get("status") != "pending":
+            unsent[item.destination.name] = unsent.get(item.destination.name, 0) + 1
+    out = []
+    for n in names:
+        delivered, pending, failed, error = rows.get(n) or (0, 0, 0, None)
+        out.append((n, delivered, pending + unsent.get(n, 0), failed, error))
+    return out

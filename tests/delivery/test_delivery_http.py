@@ -54,6 +54,10 @@ def test_flaky_receiver_gets_every_finding_exactly_once(findings_site, monkeypat
             if code == 0:
                 break
         assert codes[0] == 1 and "HTTP 503" in outputs[0] and "pending for webhook" in outputs[0]
+        assert cli.main(["status"]) == 0
+        status_row = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("| webhook"))
+        delivered, pending, failed = (int(c) for c in status_row.split("|")[2:5])
+        assert pending == len(wanted) - delivered and failed == 0  # status counts the never-tried ones too
         assert codes[-1] == 0, outputs
         ids = [body["id"] for _, body in rx.received]
         assert sorted(ids) == sorted(wanted)  # every one, exactly once, nothing below medium
