@@ -11,7 +11,6 @@ import sys
 
 from jira_etl import settings
 from jira_etl.cli.errors import CliError
-from jira_etl.settings import ConfigError
 
 
 def register(sub) -> None:

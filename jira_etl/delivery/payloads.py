@@ -13,6 +13,8 @@ import os
 import re
 import socket
 
+from jira_etl.records import epoch_ms, iso_ms as iso
+
 
 UTC = dt.timezone.utc
 
@@ -35,22 +37,6 @@ SYSLOG_FACILITY = 13  # log audit
 SEVERITY_EMOJI = {"low": ":large_blue_circle:", "medium": ":large_yellow_circle:", "high": ":large_orange_circle:",
                   "critical": ":red_circle:"}
 TEAMS_COLOR = {"low": "Accent", "medium": "Warning", "high": "Attention", "critical": "Attention"}
-
-
-def iso(t) -> str | None:
-    if t is None:
-        return None
-    if isinstance(t, dt.datetime):
-        t = t.astimezone(UTC) if t.tzinfo else t.replace(tzinfo=UTC)
-        return t.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    return str(t)
-
-
-def epoch_ms(t) -> int | None:
-    if not isinstance(t, dt.datetime):
-        return None
-    t = t if t.tzinfo else t.replace(tzinfo=UTC)
-    return int(t.timestamp() * 1000)
 
 
 def actor_label(f: dict) -> str:

@@ -10,24 +10,15 @@ Field names follow Elastic's own atlassian_jira integration: `id` -> `event.id`,
 
 from __future__ import annotations
 
-import datetime as dt
-
 from jira_etl.export import ocsf
+from jira_etl.records import iso_ms as iso
 
 ECS_VERSION = "8.11.0"
-UTC = dt.timezone.utc
 _TYPE_BY_ACTIVITY = {
     3001: {1: "creation", 6: "deletion"},
     3004: {1: "creation", 4: "deletion"},
     3006: {6: "creation", 5: "deletion"},
 }
-
-
-def iso(t) -> str | None:
-    if t is None:
-        return None
-    t = t if t.tzinfo else t.replace(tzinfo=UTC)
-    return t.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _categories(rec: dict, class_uid: int, activity_id: int) -> tuple[list[str], list[str]]:
@@ -37,7 +28,7 @@ def _categories(rec: dict, class_uid: int, activity_id: int) -> tuple[list[str],
         return ["configuration"], [_TYPE_BY_ACTIVITY[3004].get(activity_id, "change")]
     kind = "group" if class_uid == 3006 else "user"
     cats = ["iam"]
-    if ocsf._norm(rec.get("summary")).startswith("global permission"):
+    if ocsf.norm(rec.get("summary")).startswith("global permission"):
         cats.append("configuration")
     return cats, [kind, _TYPE_BY_ACTIVITY.get(class_uid, {}).get(activity_id, "change")]
 
@@ -59,15 +50,15 @@ def record_document(rec: dict) -> dict:
     class_uid, activity_id = ocsf.classify(rec)
     cats, types = _categories(rec, class_uid, activity_id)
     ip = ocsf.valid_ip(rec.get("remote_address"))
-    users = ocsf._items(rec, "user")
+    users = ocsf.items_of_type(rec, "user")
     target = None
-    if ocsf._norm(rec.get("object_item_type_name")) == "user":
+    if ocsf.norm(rec.get("object_item_type_name")) == "user":
         target = {"id": rec.get("object_item_id") or rec.get("object_item_name"), "name": rec.get("object_item_name")}
     elif users:
         target = {"id": users[0].get("id") or users[0].get("name"), "name": users[0].get("name")}
-    groups = ocsf._items(rec, "group")
+    groups = ocsf.items_of_type(rec, "group")
     group = None
-    if ocsf._norm(rec.get("object_item_type_name")) == "group":
+    if ocsf.norm(rec.get("object_item_type_name")) == "group":
         group = {"name": rec.get("object_item_name"), "id": rec.get("object_item_id")}
     elif groups:
         group = {"name": groups[0].get("name"), "id": groups[0].get("id")}
@@ -102,7 +93,7 @@ def finding_document(f: dict, attack: str | None = None) -> dict:
     ip = ocsf.valid_ip(f.get("remote_address"))
     ids = [int(i) for i in f.get("record_ids") or []]
     risk = {"low": 21, "medium": 47, "high": 73, "critical": 99}.get(str(f.get("severity")).lower())
-    technique = ocsf._technique(attack)
+    technique = ocsf.attack_techniques(attack)
     doc = {
         "@timestamp": iso(f.get("first_seen") or f.get("evaluated_at")),
         "ecs": {"version": ECS_VERSION},

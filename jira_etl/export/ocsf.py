@@ -11,13 +11,13 @@ declares it in `metadata.profiles`. Keys whose value is None are left out.
 
 from __future__ import annotations
 
-import datetime as dt
 import ipaddress
 import re
 
+from jira_etl.records import epoch_ms
+
 OCSF_VERSION = "1.3.0"
 PRODUCT = {"name": "Jira", "vendor_name": "Atlassian"}
-UTC = dt.timezone.utc
 
 CLASSES = {  # uid -> (name, category uid, category name, Security Lake source <= 20 chars)
     3001: ("Account Change", 3, "Identity & Access Management", "jira_account_change"),
@@ -56,13 +56,6 @@ def compact(value):
     return value
 
 
-def epoch_ms(t) -> int | None:
-    if t is None:
-        return None
-    t = t if t.tzinfo else t.replace(tzinfo=UTC)
-    return int(round(t.timestamp() * 1000))
-
-
 def valid_ip(value) -> str | None:
     try:
         return str(ipaddress.ip_address(str(value).strip())) if value else None
@@ -70,18 +63,18 @@ def valid_ip(value) -> str | None:
         return None
 
 
-def _norm(text) -> str:
+def norm(text) -> str:
     return re.sub(r"\s+", " ", str(text or "").replace("\u2019", "'").strip().lower())
 
 
-def _items(rec: dict, type_name: str) -> list[dict]:
-    return [i for i in (rec.get("associated_items") or []) if _norm(i.get("type_name")) == type_name.lower()]
+def items_of_type(rec: dict, type_name: str) -> list[dict]:
+    return [i for i in (rec.get("associated_items") or []) if norm(i.get("type_name")) == type_name.lower()]
 
 
 def _active_change(rec: dict) -> int | None:
     for c in rec.get("changed_values") or []:
-        if _norm(c.get("field_name")) in _ACTIVE_FIELDS:
-            to = _norm(c.get("changed_to"))
+        if norm(c.get("field_name")) in _ACTIVE_FIELDS:
+            to = norm(c.get("changed_to"))
             if to in _ON:
                 return 2
             if to in _OFF:
@@ -91,7 +84,7 @@ def _active_change(rec: dict) -> int | None:
 
 def classify(rec: dict) -> tuple[int, int]:
     """(class_uid, activity_id) of an audit record; every record gets exactly one."""
-    s, obj_type = _norm(rec.get("summary")), _norm(rec.get("object_item_type_name")).upper()
+    s, obj_type = norm(rec.get("summary")), norm(rec.get("object_item_type_name")).upper()
     if re.search(r"\blog(ged)? ?in\b|\blogin\b|\bauthenticat", s):
         return 3002, 1
     if re.search(r"\blog(ged)? ?out\b|\blogout\b", s):
@@ -106,16 +99,16 @@ def classify(rec: dict) -> tuple[int, int]:
         return 3006, 5
     if s.startswith("global permission"):
         grant = 1 if re.search(r"added|granted", s) else 2
-        if _items(rec, "group"):
+        if items_of_type(rec, "group"):
             return 3006, grant
-        if _items(rec, "user"):
+        if items_of_type(rec, "user"):
             return 3005, grant
         return 3004, 3
     if s.startswith("project roles changed") and _role_user(rec):
         return 3005, 2 if _role_user(rec)[1] else 1
-    if s.startswith("user removed from project") and _items(rec, "user"):
+    if s.startswith("user removed from project") and items_of_type(rec, "user"):
         return 3005, 2
-    if s.startswith("user") and (obj_type == "USER" or _norm(rec.get("category")) == "user management"):
+    if s.startswith("user") and (obj_type == "USER" or norm(rec.get("category")) == "user management"):
         if "password" in s:
             return 3001, 4 if "reset" in s else 3
         for word, act in (("created", 1), ("deleted", 6), ("removed", 6), ("reactivated", 2), ("deactivated", 5),
@@ -133,13 +126,13 @@ def classify(rec: dict) -> tuple[int, int]:
 def _role_user(rec: dict) -> tuple[str, bool] | None:
     """The user a project-role change is about, and whether it was a removal."""
     for c in rec.get("changed_values") or []:
-        if _norm(c.get("field_name")) in ("users", "user", "members"):
+        if norm(c.get("field_name")) in ("users", "user", "members"):
             to, frm = (c.get("changed_to") or "").strip(), (c.get("changed_from") or "").strip()
             if to and to not in frm:
                 return to.split(",")[0].strip(), False
             if frm:
                 return frm.split(",")[0].strip(), True
-    users = _items(rec, "user")
+    users = items_of_type(rec, "user")
     if users:
         return users[0].get("id") or users[0].get("name"), False
     return None
@@ -194,14 +187,14 @@ def record_event(rec: dict) -> dict:
     ip = valid_ip(rec.get("remote_address"))
     ev["src_endpoint"] = {"ip": ip} if ip else None
     obj_id, obj_name, obj_type = rec.get("object_item_id"), rec.get("object_item_name"), rec.get("object_item_type_name")
-    groups, users = _items(rec, "group"), _items(rec, "user")
+    groups, users = items_of_type(rec, "group"), items_of_type(rec, "user")
     if class_uid in (3001, 3002):
-        target = _user(obj_id or obj_name, obj_name) if _norm(obj_type) == "user" else None
+        target = _user(obj_id or obj_name, obj_name) if norm(obj_type) == "user" else None
         if target is None and users:
             target = _user(users[0].get("id") or users[0].get("name"), users[0].get("name"))
         ev["user"] = target or actor or {"name": "unknown"}
     elif class_uid == 3006:
-        if _norm(obj_type) == "group":
+        if norm(obj_type) == "group":
             ev["group"] = {"uid": obj_id, "name": obj_name or obj_id}
         else:
             g = groups[0] if groups else {}
@@ -213,14 +206,14 @@ def record_event(rec: dict) -> dict:
         elif "user" not in ev:
             ev["privileges"] = []  # group created/deleted: no user, no privilege changed
     elif class_uid == 3005:
-        if _norm(rec.get("summary")).startswith("project roles changed"):
+        if norm(rec.get("summary")).startswith("project roles changed"):
             uid, _removed = _role_user(rec)
             ev["user"] = {"uid": uid}
             ev["privileges"] = [f"project role: {obj_name or obj_id}"]
-            project = (_items(rec, "project") or [{}])[0]
+            project = (items_of_type(rec, "project") or [{}])[0]
             ev["resource"] = {"uid": project.get("id"), "name": project.get("name"), "type": "PROJECT"} \
                 if project else None
-        elif _norm(rec.get("summary")).startswith("global permission"):
+        elif norm(rec.get("summary")).startswith("global permission"):
             u = users[0]
             ev["user"] = _user(u.get("id") or u.get("name"), u.get("name"))
             ev["privileges"] = [obj_name or obj_id or "global permission"]
@@ -228,7 +221,7 @@ def record_event(rec: dict) -> dict:
             u = users[0]
             ev["user"] = _user(u.get("id") or u.get("name"), u.get("name"))
             roles = [c.get("changed_from") for c in rec.get("changed_values") or []
-                     if _norm(c.get("field_name")) == "role" and c.get("changed_from")]
+                     if norm(c.get("field_name")) == "role" and c.get("changed_from")]
             ev["privileges"] = [f"project role: {r}" for r in roles] or ["project member"]
             ev["resource"] = {"uid": obj_id, "name": obj_name, "type": obj_type} if (obj_id or obj_name) else None
     else:
@@ -238,7 +231,7 @@ def record_event(rec: dict) -> dict:
     return compact(ev)
 
 
-def _technique(attack: str | None) -> list[dict] | None:
+def attack_techniques(attack: str | None) -> list[dict] | None:
     m = re.match(r"\s*(T\d{4}(?:\.\d{3})?)\s*(.*)", attack or "")
     if not m:
         return None
@@ -260,7 +253,7 @@ def finding_event(f: dict, attack: str | None = None) -> dict:
         "analytic": {"uid": f["detection_id"], "name": f.get("title") or f["detection_id"], "type_id": 1,
                      "type": "Rule"},
         "related_events": [{"uid": str(i), "product_uid": "jira"} for i in ids],
-        "attacks": _technique(attack),
+        "attacks": attack_techniques(attack),
     }
     actor = _user(f.get("actor_account_id"), f.get("actor_name"))
     ev["actor"] = {"user": actor} if actor else None

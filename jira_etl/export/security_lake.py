@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import uuid
 from pathlib import Path
 
@@ -23,6 +24,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from jira_etl.export import ocsf
+from jira_etl.settings import ConfigError
 
 ACCOUNT = "external"
 DEFAULT_REGION = "us-east-1"
@@ -140,7 +142,12 @@ RECORD_CLASSES = (3001, 3002, 3004, 3005, 3006)
 
 
 def region() -> str:
-    return (os.environ.get("JIRA_ETL_LAKE_REGION") or DEFAULT_REGION).strip()
+    """$JIRA_ETL_LAKE_REGION (default us-east-1): it becomes a path segment, so only an
+    AWS region's shape is accepted."""
+    value = (os.environ.get("JIRA_ETL_LAKE_REGION") or DEFAULT_REGION).strip()
+    if not re.fullmatch(r"[a-z]{2}(-[a-z]+)+-\d{1,2}", value):
+        raise ConfigError(f"JIRA_ETL_LAKE_REGION: {value!r} is not an AWS region such as us-east-1")
+    return value
 
 
 def lake_root(data_dir: Path) -> Path:

@@ -136,3 +136,11 @@ def test_cli_export_ecs_and_ocsf(lake, capsys):
     bad = [e for e in map(json.loads, lines) if errors(e)]
     assert not bad
     assert cli.main(["export", "--format", "ecs", "--start", "2026-03-10", "--end", "2026-03-01"]) == 2
+
+
+def test_region_is_checked(monkeypatch):
+    monkeypatch.setenv("JIRA_ETL_LAKE_REGION", "eu-west-2")
+    assert security_lake.region() == "eu-west-2"
+    monkeypatch.setenv("JIRA_ETL_LAKE_REGION", "../../etc")
+    with pytest.raises(ValueError, match="JIRA_ETL_LAKE_REGION"):
+        security_lake.region()
