@@ -178,3 +178,14 @@ def configured_connectors() -> list[Connector]:
                           "set JIRA_SITE (acme or https://acme.atlassian.net), or JIRA_CLOUD_ID for OAuth; "
                           "unset them to use the built-in simulator")
     return [Connector(DEMO_CONNECTOR)]
+
+
+def simulator_notice(connectors: list[Connector]) -> str | None:
+    """What to say, loudly, when a connector collects the built-in simulator: a code
+    location started in the wrong directory would otherwise show a healthy `demo`."""
+    simulated = [c.name for c in connectors if c.simulated]
+    if not simulated:
+        return None
+    return (f"NO JIRA SITE CONFIGURED: connector(s) {', '.join(simulated)} collect the BUILT-IN SIMULATOR, "
+            f"not a real Jira (no connectors.yaml in {Path.cwd()}, no $JIRA_ETL_CONNECTORS, JIRA_SITE unset). "
+            "Set JIRA_SITE/JIRA_EMAIL/JIRA_API_TOKEN or write connectors.yaml to collect your site.")

@@ -22,7 +22,10 @@ from jira_etl.storage.warehouse import Warehouse
 
 UTC = dt.timezone.utc
 BIN = Path(sys.executable).parent / "jira-etl"
-TODAY = dt.datetime.now(UTC).date()
+
+
+def today() -> dt.date:
+    return dt.datetime.now(UTC).date()  # read when the test runs, not at import
 
 
 def write(tmp_path, text, name="connectors.yaml"):
@@ -170,7 +173,7 @@ def test_two_connectors_side_by_side_and_status(tmp_path, two_sites):
     assert before.returncode == 0 and before.stdout.count("Never collected") == 2
     out = run("test-connection", "--all")
     assert out.returncode == 0 and out.stdout.count("Connection successful") == 2
-    start, end = TODAY - dt.timedelta(days=3), TODAY - dt.timedelta(days=1)
+    start, end = today() - dt.timedelta(days=3), today() - dt.timedelta(days=1)
     # One connector alone first, then all of them.
     out = run("backfill", "--start", start.isoformat(), "--end", end.isoformat(), "--connector", "beta")
     assert out.returncode == 0, out.stderr

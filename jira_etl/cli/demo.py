@@ -57,7 +57,7 @@ def cmd_demo(args) -> int:
         ).fetchall()
         found = con.execute(
             "SELECT severity, detection_id, count(*) FROM findings WHERE connector = 'demo' "
-            "AND first_seen >= ? GROUP BY ALL ORDER BY 1, 2",
+            "AND first_seen >= ? GROUP BY severity, detection_id ORDER BY list_position(['critical', 'high', 'medium', 'low'], severity), 2",
             [dt.datetime.combine(start, dt.time(), UTC)],
         ).fetchall()
     print("\nrecords per day (connector demo):")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import warnings
 
@@ -11,7 +12,7 @@ from jira_etl.defs.assets.audit_records import build_audit_records_assets
 from jira_etl.defs.assets.connection import build_connection_check, build_connection_job
 from jira_etl.defs.assets.extract import jira_resource_key
 from jira_etl.defs.assets.ocsf import build_ocsf_asset
-from jira_etl.connectors import configured_connectors
+from jira_etl.connectors import configured_connectors, simulator_notice
 from jira_etl.defs.partitions import daily_partitions
 from jira_etl.defs.resources import StorageResource, jira_resource
 from jira_etl.defs.schedules import finalize_yesterday_schedule, refresh_today_schedule
@@ -35,6 +36,9 @@ def connector_assets(name: str) -> list[dg.AssetsDefinition]:
 
 def build_definitions() -> dg.Definitions:
     connectors = configured_connectors()
+    notice = simulator_notice(connectors)
+    if notice and not os.environ.get("JIRA_ETL_QUIET_SIMULATOR"):
+        logging.getLogger("jira_etl").warning(notice)
     assets, checks, jobs, schedules, resources = [], [], [], [], {}
     for c in connectors:
         assets.extend(connector_assets(c.name))

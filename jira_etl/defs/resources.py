@@ -36,7 +36,19 @@ def embedded_simulator():
         return sim
 
 
-class JiraResource(dg.ConfigurableResource):
+SECRET_FIELDS = frozenset({"api_token", "oauth_token", "pat", "password", "token"})
+
+
+class HidesSecrets:
+    """repr() and str() of a resource show a secret field as '***' (set) or None: a
+    resource ends up in logs, tracebacks and debuggers, the secret must not."""
+
+    def __repr_args__(self):
+        for name, value in super().__repr_args__():
+            yield name, ("***" if value is not None and name in SECRET_FIELDS else value)
+
+
+class JiraResource(HidesSecrets, dg.ConfigurableResource):
     """One Jira Cloud site. Secrets arrive through dg.EnvVar, so the UI and the run
     config only ever show the variable's name."""
 
@@ -93,7 +105,11 @@ class StorageResource(dg.ConfigurableResource):
         return Path(self.data_dir).resolve()
 
     def warehouse(self) -> Warehouse:
-        return Warehouse(self.path)
+        """The warehouse, its schema applied (once per process): the pipeline is the one
+        place that writes, so it is the one place that runs DDL."""
+        wh = Warehouse(self.path)
+        wh.ensure_schema()
+        return wh
 
 
 def jira_resource(connector: Connector) -> JiraResource:

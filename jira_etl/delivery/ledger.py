@@ -182,6 +182,7 @@ def run_pass(warehouse, destinations: list[Destination], now: dt.datetime | None
     result = PassResult()
     if not destinations or not warehouse.path.exists():
         return result
+    warehouse.ensure_schema()  # `deliveries` in a warehouse made before it existed
     now = now or dt.datetime.now(UTC)
     base = backoff_base_s()
     deadline = time.monotonic() + (budget_s if budget_s is not None else pass_budget_s())
@@ -259,6 +260,8 @@ def delivery_status(warehouse, destinations: list[Destination]) -> list[tuple]:
     if not warehouse.path.exists():
         return [(n, 0, 0, 0, None) for n in names]
     with warehouse.reader() as con:
+        if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'deliveries'").fetchone()[0]:
+            return [(n, 0, 0, 0, None) for n in names]  # no pass has run on this warehouse yet
         rows = {r[0]: r[1:] for r in con.execute(
             "SELECT destination, count(*) FILTER (WHERE status = 'delivered'), "
             "count(*) FILTER (WHERE status = 'pending'), count(*) FILTER (WHERE status = 'failed'), "

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
+import socket
 import time
 import uuid
 from pathlib import Path
@@ -128,28 +130,46 @@ def read_partition(data_dir: Path, connector: str, day: dt.date) -> pa.Table | N
     return pq.ParquetFile(path).read().cast(SCHEMA)
 
 
+def _host() -> str:
+    # Dots separate the name's fields; a host name keeps letters, digits, '-' and '_'.
+    return re.sub(r"[^A-Za-z0-9_-]", "_", socket.gethostname()) or "host"
+
+
 def _temporary(folder: Path) -> Path:
-    """A hidden temporary name that says which process writes it (see below)."""
-    return folder / f".{FILE_NAME}.{os.getpid()}.{uuid.uuid4().hex}.tmp"
+    """A hidden temporary name that says which process on which host writes it: the
+    lake may be a volume shared by containers or machines, where pids repeat."""
+    return folder / f".{FILE_NAME}.{_host()}.{os.getpid()}.{uuid.uuid4().hex}.tmp"
 
 
-def _is_stale(tmp: Path, legacy_age_s: float = 3600.0) -> bool:
-    """A temporary whose writer is gone: a killed run's leftover. One of a live process
-    (another run writing the same day right now) is never touched."""
-    parts = tmp.name.split(".")  # "", "data", "parquet", pid, hex, "tmp"
-    if len(parts) == 6 and parts[3].isdigit():
-        pid = int(parts[3])
-        if pid == os.getpid():
-            return False
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return True
-        except OSError:  # alive, owned by someone else
-            return False
+def _pid_gone(pid: int) -> bool:
+    if pid == os.getpid():
         return False
-    try:  # a name without a pid (older releases): stale once old enough
-        return time.time() - tmp.stat().st_mtime > legacy_age_s
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # alive, owned by someone else
+        return False
+    return False
+
+
+def _is_stale(tmp: Path, legacy_age_s: float = 3600.0, other_host_age_s: float = 24 * 3600.0) -> bool:
+    """A temporary whose writer is gone: a killed run's leftover. One of a live process
+    (another run writing the same day right now) is never touched. A writer on another
+    host cannot be asked, so its temporary is left for a day (no write takes that long)."""
+    parts = tmp.name.split(".")  # "", "data", "parquet", host, pid, hex, "tmp"
+    if len(parts) == 7 and parts[4].isdigit():
+        if parts[3] == _host():
+            return _pid_gone(int(parts[4]))
+        return _older_than(tmp, other_host_age_s)
+    if len(parts) == 6 and parts[3].isdigit():  # releases before the host was named
+        return _pid_gone(int(parts[3]))
+    return _older_than(tmp, legacy_age_s)  # a name without a pid (older releases)
+
+
+def _older_than(tmp: Path, age_s: float) -> bool:
+    try:
+        return time.time() - tmp.stat().st_mtime > age_s
     except FileNotFoundError:
         return False
 
