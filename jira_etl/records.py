@@ -87,6 +87,23 @@ def dt_to_ms(value: dt.datetime) -> int:
     return delta // _MS
 
 
+def epoch_ms(value: dt.datetime | None) -> int | None:
+    """A stored instant (naive ones are UTC, as DuckDB returns TIMESTAMP) as epoch ms."""
+    if not isinstance(value, dt.datetime):
+        return None
+    return dt_to_ms(value if value.tzinfo else value.replace(tzinfo=UTC))
+
+
+def iso_ms(value) -> str | None:
+    """An instant as ISO 8601 UTC with milliseconds and `Z`; a date as YYYY-MM-DD."""
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        value = value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+        return value.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return value.isoformat() if isinstance(value, dt.date) else str(value)
+
+
 
 def raw_text(rec: dict) -> str:
     """The record as compact JSON text, byte-identical to `json.dumps(ensure_ascii=True)`.

@@ -55,6 +55,9 @@ def cmd_status(args) -> int:
         print(json.dumps([dict(zip(HEADERS, r.row())) for r in rows], indent=1))
     else:
         print(tabulate([r.row() for r in rows], headers=HEADERS, tablefmt="github"))
+        from jira_etl.cli.delivery import print_status
+
+        print_status()  # pending and failed deliveries per destination
     notice = simulator_notice(connectors)
     if notice:
         print(f"note: {notice}", file=sys.stderr)

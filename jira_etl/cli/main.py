@@ -9,7 +9,7 @@ import os
 import sys
 
 from jira_etl import settings
-from jira_etl.cli import backfill, collection, demo, findings
+from jira_etl.cli import backfill, collection, delivery, demo, findings
 from jira_etl.cli.errors import CliError
 
 
@@ -69,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=demo.cmd_demo)
 
     findings.register(sub)
+    delivery.register(sub)  # deliver, export
     return p
 
 

@@ -13,10 +13,12 @@ from jira_etl.defs.assets.compaction import build_compaction_asset, compaction_j
 from jira_etl.defs.assets.connection import build_connection_check, build_connection_job
 from jira_etl.defs.assets.extract import jira_resource_key
 from jira_etl.defs.assets.split import build_split_assets
+from jira_etl.defs.assets.ocsf import build_ocsf_asset
 from jira_etl.connectors import configured_connectors, simulator_notice
 from jira_etl.defs.partitions import daily_partitions
 from jira_etl.defs.resources import StorageResource, jira_resource
 from jira_etl.defs.schedules import finalize_yesterday_schedule, refresh_today_schedule
+from jira_etl.defs.sensors import deliver_findings
 from jira_etl.settings import load_env_file
 
 load_env_file()
@@ -45,6 +47,7 @@ def build_definitions() -> dg.Definitions:
     assets, checks, jobs, schedules, resources = [], [], [], [], {}
     for c in connectors:
         assets.extend(connector_assets(c.name))
+        assets.append(build_ocsf_asset(c.name))  # <c>/ocsf_events: the Security Lake export
         job = dg.define_asset_job(f"collect_{c.name}", selection=dg.AssetSelection.groups(c.name),
                                   tags={"jira_etl/connector": c.name})
         jobs += [job, build_connection_job(c.name)]
@@ -55,7 +58,8 @@ def build_definitions() -> dg.Definitions:
         schedules.append(compaction_schedule(jobs[-1], c.name))
         resources[jira_resource_key(c.name)] = jira_resource(c)
     resources["storage"] = StorageResource(data_dir=os.environ.get("JIRA_ETL_DATA_DIR") or "data")
-    return dg.Definitions(assets=assets, asset_checks=checks, jobs=jobs, schedules=schedules, resources=resources)
+    return dg.Definitions(assets=assets, asset_checks=checks, jobs=jobs, schedules=schedules, resources=resources,
+                          sensors=[deliver_findings])
 
 
 defs = build_definitions()
