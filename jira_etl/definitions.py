@@ -7,6 +7,7 @@ import warnings
 
 import dagster as dg
 
+from jira_etl.assets.analyst import analyst_assets, health_job, health_schedule
 from jira_etl.assets.audit_records import build_audit_records_assets
 from jira_etl.assets.connection import build_connection_check, build_connection_job
 from jira_etl.assets.extract import jira_resource_key
@@ -35,12 +36,14 @@ def build_definitions() -> dg.Definitions:
     connectors = configured_connectors()
     assets, checks, jobs, schedules, resources = [], [], [], [], {}
     for c in connectors:
-        assets.extend(connector_assets(c.name))
+        assets.extend(connector_assets(c.name) + analyst_assets(c.name))
         job = dg.define_asset_job(f"collect_{c.name}", selection=dg.AssetSelection.groups(c.name),
                                   tags={"jira_etl/connector": c.name})
-        jobs += [job, build_connection_job(c.name)]
+        health = health_job(c.name)  # also alone, so a failed collection still shows
+        jobs += [job, health, build_connection_job(c.name)]
         checks.append(build_connection_check(c.name))
-        schedules += [refresh_today_schedule(job, c.name), finalize_yesterday_schedule(job, c.name)]
+        schedules += [refresh_today_schedule(job, c.name), finalize_yesterday_schedule(job, c.name),
+                      health_schedule(health, c.name)]
         resources[jira_resource_key(c.name)] = c.resource()
     resources["storage"] = StorageResource(data_dir=os.environ.get("JIRA_ETL_DATA_DIR") or "data")
     return dg.Definitions(assets=assets, asset_checks=checks, jobs=jobs, schedules=schedules, resources=resources)

@@ -61,7 +61,7 @@ def apply_schema(con: duckdb.DuckDBPyConnection) -> None:
     `jira-etl sql` sees the hunting views from the first load on."""
     from jira_etl.detections.catalogue import ensure_schema
 
-    for stmt in sql_file("schema.sql"):
+    for stmt in sql_file("schema.sql") + sql_file("triage.sql"):
         con.execute(stmt)
     ensure_schema(con)
 
