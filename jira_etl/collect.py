@@ -18,8 +18,9 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from jira_etl import normalize
-from jira_etl.jira.client import JiraClient
-from jira_etl.jira.paging import RecordSink, WalkStats, iter_window, iter_windows
+from jira_etl.sources.client import JiraClient
+from jira_etl.sources.stats import RecordSink, WalkStats
+from jira_etl.sources.slicing import iter_window, iter_windows
 from jira_etl.storage import parquet
 
 UTC = dt.timezone.utc

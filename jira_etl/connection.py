@@ -8,7 +8,7 @@ from typing import Callable
 
 from jira_etl import settings
 from jira_etl.connectors import Connector, configured_connectors
-from jira_etl.jira.client import JiraClient, JiraError
+from jira_etl.sources.client import JiraClient, JiraError
 from jira_etl.resources import JiraResource
 
 UTC = dt.timezone.utc

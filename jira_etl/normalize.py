@@ -18,38 +18,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pajson
 
-from jira_etl.jira.paging import created_ms, record_id
+from jira_etl.records import ASSOCIATED_ITEM, CHANGED_VALUE, SCHEMA, TS, created_ms, raw_text, record_id  # noqa: F401 - re-exported
 
-CHANGED_VALUE = pa.struct([("field_name", pa.string()), ("changed_from", pa.string()), ("changed_to", pa.string())])
-ASSOCIATED_ITEM = pa.struct(
-    [("id", pa.string()), ("name", pa.string()), ("type_name", pa.string()),
-     ("parent_id", pa.string()), ("parent_name", pa.string())]
-)
-TS = pa.timestamp("ms", tz="UTC")
-
-SCHEMA = pa.schema(
-    [
-        pa.field("connector", pa.string(), nullable=False),
-        pa.field("id", pa.int64(), nullable=False),
-        pa.field("created", TS),
-        pa.field("summary", pa.string()),
-        pa.field("category", pa.string()),
-        pa.field("event_source", pa.string()),
-        pa.field("description", pa.string()),
-        pa.field("remote_address", pa.string()),
-        pa.field("author_account_id", pa.string()),
-        pa.field("author_key", pa.string()),
-        pa.field("object_item_id", pa.string()),
-        pa.field("object_item_name", pa.string()),
-        pa.field("object_item_type_name", pa.string()),
-        pa.field("object_item_parent_id", pa.string()),
-        pa.field("object_item_parent_name", pa.string()),
-        pa.field("changed_values", pa.list_(CHANGED_VALUE)),
-        pa.field("associated_items", pa.list_(ASSOCIATED_ITEM)),
-        pa.field("raw", pa.string(), nullable=False),
-        pa.field("ingested_at", TS, nullable=False),
-    ]
-)
 
 # (column, API key) for the flat text columns.
 _TOP_TEXT = [
@@ -114,22 +84,6 @@ def _list_column(recs: list[dict], api_key: str, keys: list[tuple[str, str]], it
         offsets.append(n)
     struct = pa.StructArray.from_arrays([_text_column(c) for c in children], fields=list(item_type))
     return pa.ListArray.from_arrays(pa.array(offsets, type=pa.int32()), struct, type=pa.list_(item_type))
-
-
-def raw_text(rec: dict) -> str:
-    """The record as compact JSON text, byte-identical to `json.dumps(ensure_ascii=True)`.
-
-    orjson does the common case about ten times faster; anything where the two could
-    differ (non-ASCII text, a null that might have been NaN, huge integers, lone
-    surrogates, odd types) goes through the standard library as before.
-    """
-    try:
-        out = orjson.dumps(rec)
-    except (TypeError, orjson.JSONEncodeError):
-        out = None
-    if out is not None and out.isascii() and b"null" not in out:
-        return out.decode("ascii")
-    return json.dumps(rec, ensure_ascii=True, separators=(",", ":"), default=str)
 
 
 _raw = raw_text

@@ -8,7 +8,7 @@ from pathlib import Path
 import dagster as dg
 
 from jira_etl import settings
-from jira_etl.jira.client import JiraClient, RetryPolicy
+from jira_etl.sources.client import JiraClient, RetryPolicy
 from jira_etl.storage.warehouse import Warehouse
 
 DEFAULT_SLICES = 64

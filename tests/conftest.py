@@ -10,7 +10,7 @@ import pytest
 from hypothesis import settings as hypothesis_settings
 from support import fast_retry
 
-from jira_etl.jira.client import JiraClient
+from jira_etl.sources.client import JiraClient
 from jira_etl.simulator.data import SiteData
 from jira_etl.simulator.server import Faults, JiraSimulator
 

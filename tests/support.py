@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from jira_etl.jira.client import RetryPolicy
+from jira_etl.sources.client import RetryPolicy
 
 UTC = dt.timezone.utc
 

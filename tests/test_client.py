@@ -7,8 +7,8 @@ import pytest
 import requests
 
 from support import fast_retry
-from jira_etl.jira import client as jc
-from jira_etl.jira.client import JiraClient, format_instant
+from jira_etl.sources import client as jc
+from jira_etl.sources.client import JiraClient, format_instant
 from jira_etl.simulator.server import Faults
 
 UTC = dt.timezone.utc

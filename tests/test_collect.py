@@ -8,7 +8,7 @@ import pytest
 
 from support import day_window, fast_retry
 from jira_etl import collect
-from jira_etl.jira.client import JiraClient, RetriesExhaustedError
+from jira_etl.sources.client import JiraClient, RetriesExhaustedError
 from jira_etl.simulator.data import SiteData
 from jira_etl.simulator.server import Faults, JiraSimulator
 from jira_etl.storage import parquet

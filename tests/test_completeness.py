@@ -9,7 +9,7 @@ import pyarrow.parquet as pq
 from support import day_window, fast_retry
 from jira_etl.collect import collect_day
 from jira_etl.definitions import collection_assets
-from jira_etl.jira.client import JiraClient
+from jira_etl.sources.client import JiraClient
 from jira_etl.resources import JiraResource, StorageResource
 from jira_etl.schedules import finalize_yesterday_schedule, refresh_today_schedule
 from jira_etl.simulator.data import SiteData

@@ -8,8 +8,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from support import day_window, fast_retry
-from jira_etl.jira.client import JiraClient, UnexpectedResponseError
-from jira_etl.jira.paging import created_ms, fetch_window
+from jira_etl.sources.client import JiraClient, UnexpectedResponseError
+from jira_etl.records import created_ms
+from jira_etl.sources.slicing import fetch_window
 from jira_etl.simulator.data import SiteData
 from jira_etl.simulator.server import Faults, JiraSimulator
 
@@ -238,7 +239,7 @@ def test_instant_beyond_offset_cap_never_hides_older_records():
 
 
 def test_fan_out_is_sized_by_the_probe_page():
-    from jira_etl.jira.paging import RECORDS_PER_SLICE, _slices_for_volume
+    from jira_etl.sources.walk import RECORDS_PER_SLICE, _slices_for_volume
 
     day_ms = 86_400_000
     t0 = dt.datetime.combine(DAY, dt.time(12), UTC)
@@ -253,7 +254,7 @@ def test_fan_out_is_sized_by_the_probe_page():
 def test_windows_walked_together_each_complete_and_closed_after_its_slices():
     """Several days share the threads: each day's records land in that day only, and a
     day is reported complete only after every one of its slices was handed over."""
-    from jira_etl.jira.paging import iter_windows
+    from jira_etl.sources.slicing import iter_windows
 
     data = make_site()
     days = [DAY + dt.timedelta(days=i) for i in range(4)]

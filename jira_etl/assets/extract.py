@@ -12,7 +12,7 @@ import pandas as pd
 
 from jira_etl.assets.metadata import column_schema, markdown, selected_checks
 from jira_etl.collect import collect_day, collect_days, days_in_window
-from jira_etl.jira.paging import WalkStats
+from jira_etl.sources.stats import WalkStats
 from jira_etl.partitions import daily_partitions
 from jira_etl.settings import refresh_overlap
 from jira_etl.status import stale_after

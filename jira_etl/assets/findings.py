@@ -14,6 +14,8 @@ from jira_etl.assets.extract import jira_resource_key
 from jira_etl.assets.load import duckdb_asset_key
 from jira_etl.assets.metadata import markdown, selected_checks
 from jira_etl.detections import catalogue
+from jira_etl.detections import runner
+from jira_etl.detections import overrides
 from jira_etl.enrich.ip import refresh_ip_info
 from jira_etl.enrich.users import refresh_users
 
@@ -73,7 +75,7 @@ class FindingsRun:
         self.jira = getattr(context.resources, jira_resource_key(connector))
         self.warehouse = context.resources.storage.warehouse()
         self.detections = catalogue.load_catalogue()
-        self.settings: catalogue.Settings | None = None
+        self.settings: overrides.Settings | None = None
         self.found: list[dict] = []
         self.days: list[dt.date] = []
         self.warnings: list[str] = []
@@ -86,7 +88,7 @@ class FindingsRun:
         if self.settings is None:
             # Read here, not at construction: a broken detections.yaml fails the
             # findings, never the collection before them.
-            self.settings = catalogue.load_settings()
+            self.settings = overrides.load_settings()
         start = dt.datetime.combine(days[0], dt.time(), dt.timezone.utc)
         end = dt.datetime.combine(days[-1], dt.time(), dt.timezone.utc) + dt.timedelta(days=1)
         try:
@@ -99,9 +101,9 @@ class FindingsRun:
         self.users_looked_up += users.looked_up
         self.users_not_found += users.not_found
         with self.warehouse.reader() as con:
-            found = catalogue.evaluate(con, self.connector, days, self.settings, self.detections)
+            found = runner.evaluate(con, self.connector, days, self.settings, self.detections)
         with self.warehouse.writer() as con:
-            catalogue.replace_findings(con, self.connector, days, found)
+            runner.replace_findings(con, self.connector, days, found)
         self.found.extend(found)
         self.days.extend(days)
 
@@ -112,7 +114,7 @@ class FindingsRun:
 
     def result(self, context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         self.log_warnings(context)
-        found, detections, settings = self.found, self.detections, self.settings or catalogue.Settings()
+        found, detections, settings = self.found, self.detections, self.settings or overrides.Settings()
         by_detection = collections.Counter(f["detection_id"] for f in found)
         by_severity = collections.Counter(f["severity"] for f in found)
         alerts = [f for f in found if f["severity"] in ALERT_SEVERITIES]

@@ -6,7 +6,7 @@ import dagster as dg
 import pandas as pd
 import pyarrow as pa
 
-from jira_etl.normalize import SCHEMA
+from jira_etl.records import SCHEMA
 
 
 def column_schema(schema: pa.Schema = SCHEMA) -> dg.TableSchema:

@@ -7,7 +7,7 @@ mix of actions by 2000 actors with three addresses each, and a small share of
 the actions the rules look for. Prints one JSON line with:
 - `window_s`: every enabled rule once, its window spanning all generated days (all
   rows are in the window, history included);
-- `daily_s`: the runner (`catalogue.evaluate`) for the last day, over the same table;
+- `daily_s`: the runner (`runner.evaluate`) for the last day, over the same table;
 - the generation time and the number of findings.
 """
 
@@ -70,6 +70,8 @@ def main(argv: list[str] | None = None) -> None:
     a = p.parse_args(argv)
 
     from jira_etl.detections import catalogue
+    from jira_etl.detections import runner
+    from jira_etl.storage import schema as storage_schema
     from jira_etl.storage.warehouse import Warehouse
 
     wh = Warehouse(Path(a.workdir))
@@ -77,7 +79,7 @@ def main(argv: list[str] | None = None) -> None:
     first = last - dt.timedelta(days=DAYS - 1)
     t0 = time.perf_counter()
     with wh.writer() as con:
-        catalogue.ensure_schema(con)
+        storage_schema.apply_schema(con)
         generate(con, a.rows, first)
         con.execute("CHECKPOINT")
     gen_s = time.perf_counter() - t0
@@ -95,7 +97,7 @@ def main(argv: list[str] | None = None) -> None:
             per_rule[det.id] = round(time.perf_counter() - r0, 3)
         window_s = time.perf_counter() - t0
         t0 = time.perf_counter()
-        daily = catalogue.evaluate(con, "bench", [last])
+        daily = runner.evaluate(con, "bench", [last])
         daily_s = time.perf_counter() - t0
     print(json.dumps({"rows": n, "rules": len(dets), "generate_s": gen_s, "window_s": window_s,
                       "daily_s": daily_s, "findings_window": findings, "findings_daily": len(daily),

@@ -32,8 +32,10 @@ def main(argv: list[str] | None = None) -> None:
 
     from jira_etl.collect import ArrowSink, day_bounds
     from jira_etl.detections import catalogue
-    from jira_etl.jira.client import JiraClient
-    from jira_etl.jira.paging import iter_windows
+    from jira_etl.detections import runner
+    from jira_etl.storage import schema as storage_schema
+    from jira_etl.sources.client import JiraClient
+    from jira_etl.sources.slicing import iter_windows
     from jira_etl.resources import JiraResource
     from jira_etl.storage import parquet
     from jira_etl.storage.warehouse import Warehouse
@@ -80,10 +82,10 @@ def main(argv: list[str] | None = None) -> None:
         t1 = time.perf_counter()
         t["duckdb_load"] = t1 - t0
         with wh.writer() as con:
-            catalogue.ensure_schema(con)
+            storage_schema.apply_schema(con)
         t1 = time.perf_counter()
         with wh.reader() as con:
-            findings = catalogue.evaluate(con, "bench", days)
+            findings = runner.evaluate(con, "bench", days)
         t["detections"] = time.perf_counter() - t1
         out["findings"] = len(findings)
     out["seconds"] = t

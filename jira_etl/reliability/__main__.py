@@ -151,7 +151,7 @@ FOUND = [
     "day removes those whose process is gone, never a live writer's.",
     "- Malformed API data: an id such as `--5` or `²` passed the walk's `isdigit()` test and crashed "
     "`int()`, failing the whole run; an id beyond 64 bits was counted as received by the walk but "
-    "dropped by the table. One id rule (`paging.record_id`) now serves both.",
+    "dropped by the table. One id rule (`records.record_id`) now serves both.",
     "- Malformed API data: an answer without a `records` list (`{\"total\": 3}`) was read as an "
     "empty page, which ends the window: the day was published without its records. It is now an error.",
     "- Bad configuration: `JIRA_SITE` values that `urlsplit` rejects (a broken IPv6 literal, a "

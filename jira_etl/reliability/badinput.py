@@ -342,7 +342,7 @@ def run_api_cases(root: Path, capture: Capture, cases: list[ApiCase] | None = No
     import pyarrow.parquet as pq
 
     from jira_etl.collect import collect_day
-    from jira_etl.jira.client import JiraClient, JiraError, RetryPolicy
+    from jira_etl.sources.client import JiraClient, JiraError, RetryPolicy
     from jira_etl.storage import parquet
 
     day = yesterday() - dt.timedelta(days=5)
@@ -419,7 +419,7 @@ def fuzz_normalizer(max_examples: int = 300, seed: int | None = None) -> FuzzRep
     from hypothesis import HealthCheck, given, seed as hseed, settings, strategies as st
 
     from jira_etl import normalize
-    from jira_etl.jira.paging import created_ms, record_id
+    from jira_etl.records import created_ms, record_id
 
     text = st.one_of(st.text(max_size=20), st.sampled_from(["\ud800", "a\udfffb", "\x00", "", "null", "NaN"]))
     scalars = st.one_of(st.none(), st.booleans(), st.integers(min_value=-(2**80), max_value=2**80),

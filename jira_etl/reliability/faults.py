@@ -114,7 +114,7 @@ def materialize(sim, data_dir: Path, instance, start: dt.date, end: dt.date, fin
     """The CLI's in-process range run, with quick retries (the waits are the only change)."""
     import dagster as dg
 
-    from jira_etl.cli import RANGE_END_TAG, RANGE_START_TAG, _run_failure
+    from jira_etl.cli.backfill import RANGE_END_TAG, RANGE_START_TAG, _run_failure
     from jira_etl.definitions import collection_assets, connector_assets
     from jira_etl.resources import JiraResource, StorageResource
 

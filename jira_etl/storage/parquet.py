@@ -19,7 +19,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from jira_etl.normalize import SCHEMA
+from jira_etl.records import SCHEMA
 
 FILE_NAME = "data.parquet"
 ROW_GROUP_SIZE = 100_000

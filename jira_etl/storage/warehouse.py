@@ -16,7 +16,6 @@ import random
 import re
 import threading
 import time
-from functools import cache
 from pathlib import Path
 from typing import Iterator
 
@@ -24,7 +23,8 @@ import duckdb
 import pyarrow.parquet as pq
 from filelock import FileLock
 
-SQL_DIR = Path(__file__).parent
+from jira_etl.storage import schema
+
 DB_NAME = "jira_audit.duckdb"
 _SCHEMA_APPLIED: set[str] = set()
 
@@ -48,22 +48,10 @@ class WarehouseBusyError(RuntimeError):
     pass
 
 
-@cache
-def sql_file(name: str) -> list[str]:
-    """Statements of a SQL file beside this module, split on `;` at line ends."""
-    text = (SQL_DIR / name).read_text()
-    body = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("--"))
-    return [s.strip() for s in body.split(";\n") if s.strip().rstrip(";").strip()]
-
-
 def apply_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Tables of the collector, then the detections' tables and views (idempotent), so
-    `jira-etl sql` sees the hunting views from the first load on."""
-    from jira_etl.detections.catalogue import ensure_schema
-
-    for stmt in sql_file("schema.sql") + sql_file("triage.sql"):
-        con.execute(stmt)
-    ensure_schema(con)
+    """Every table and view of the warehouse (storage/schema.py), so `jira-etl sql` sees
+    the hunting views from the first load on."""
+    schema.apply_schema(con)
 
 
 def bind(stmt: str, params: dict) -> dict:
@@ -223,7 +211,7 @@ class Warehouse:
         with self.writer() as con:
             con.execute("BEGIN TRANSACTION")
             try:
-                for stmt in sql_file("load_partition.sql"):
+                for stmt in schema.sql_file("load_partition.sql"):
                     con.execute(stmt, bind(stmt, params))
                 con.execute("COMMIT")
             except BaseException:

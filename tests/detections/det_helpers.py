@@ -8,6 +8,9 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 from jira_etl.detections import catalogue
+from jira_etl.detections import runner
+from jira_etl.detections import overrides
+from jira_etl.storage import schema as storage_schema
 from jira_etl.normalize import to_table
 from jira_etl.storage.warehouse import Warehouse
 
@@ -116,17 +119,17 @@ class AuditSite:
         self.warehouse.load_partitions(self.connector, files)
         self.collected_days |= set(files)
         with self.warehouse.writer() as con:
-            catalogue.ensure_schema(con)
+            storage_schema.apply_schema(con)
 
     def run(self, detection_id: str, day: dt.date = DAY, **params) -> list[dict]:
         det = catalogue.catalogue_by_id()[detection_id]
-        settings = catalogue.Settings(parameters={detection_id: params} if params else {})
+        settings = overrides.Settings(parameters={detection_id: params} if params else {})
         with self.warehouse.reader() as con:
-            return catalogue.run_detection(con, det, self.connector, day, settings)
+            return runner.run_detection(con, det, self.connector, day, settings)
 
     def run_all(self, day: dt.date = DAY) -> list[dict]:
         with self.warehouse.reader() as con:
-            return catalogue.evaluate(con, self.connector, [day])
+            return runner.evaluate(con, self.connector, [day])
 
 
 def days_before(day: dt.date, n: int) -> list[dt.date]:

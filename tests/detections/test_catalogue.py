@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 
 from jira_etl.detections import catalogue
+from jira_etl.detections import overrides
+from jira_etl.storage import schema as storage_schema
 
 SPEC = Path(__file__).resolve().parents[2].parent / "shared" / "detections.md"
 
@@ -40,7 +42,7 @@ def test_metadata_is_complete():
 
 
 def test_hunting_views_exist():
-    names = {v.name for v in catalogue.load_hunting_views()}
+    names = {v.name for v in storage_schema.load_hunting_views()}
     assert names == {"actor_activity_by_hour", "ips_per_actor", "top_objects_changed",
                      "workflow_scheme_changes_by_project", "new_users", "version_releases",
                      "blocked_status_changes", "daily_summary"}
@@ -87,8 +89,8 @@ def test_overrides_file(tmp_path, monkeypatch):
     cfg = tmp_path / "detections.yaml"
     cfg.write_text("detections:\n  mass_user_removal: {parameters: {threshold: 20}}\n"
                    "  off_hours_admin_activity: {enabled: false}\n  new_user_created: {severity: medium}\n")
-    monkeypatch.setenv(catalogue.CONFIG_ENV, str(cfg))
-    s = catalogue.load_settings()
+    monkeypatch.setenv(overrides.CONFIG_ENV, str(cfg))
+    s = overrides.load_settings()
     by_id = catalogue.catalogue_by_id()
     assert s.parameters == {"mass_user_removal": {"threshold": 20}}
     assert not s.is_enabled(by_id["off_hours_admin_activity"])
@@ -96,13 +98,13 @@ def test_overrides_file(tmp_path, monkeypatch):
     cfg.write_text("detections:\n  mass_user_removal: {parameters: {treshold: 20}}\n  nope: {}\n")
     with pytest.raises(catalogue.CatalogueError, match="unknown parameter 'treshold'.*unknown detection 'nope'|"
                                                       "unknown detection 'nope'.*unknown parameter"):
-        catalogue.load_settings()
+        overrides.load_settings()
 
 
 def test_no_overrides_file_means_defaults(tmp_path, monkeypatch):
-    monkeypatch.delenv(catalogue.CONFIG_ENV, raising=False)
+    monkeypatch.delenv(overrides.CONFIG_ENV, raising=False)
     monkeypatch.chdir(tmp_path)
-    assert catalogue.load_settings() == catalogue.Settings()
+    assert overrides.load_settings() == overrides.Settings()
 
 
 def test_a_catalogue_loaded_in_the_background_is_the_one_callers_get():

@@ -11,6 +11,7 @@ from det_helpers import DAY, MALLORY, at, group_item, user_item
 
 from jira_etl import cli
 from jira_etl.detections import catalogue
+from jira_etl.detections import runner
 
 
 def _warehouse_with_findings(site):
@@ -20,10 +21,10 @@ def _warehouse_with_findings(site):
     site.load()
     days = [DAY - dt.timedelta(days=3), DAY]
     with site.warehouse.reader() as con:
-        found = catalogue.evaluate(con, site.connector, days)
+        found = runner.evaluate(con, site.connector, days)
     with site.warehouse.writer() as con:
-        catalogue.replace_findings(con, site.connector, days, found)
-        catalogue.replace_findings(con, site.connector, days, found)       # idempotent
+        runner.replace_findings(con, site.connector, days, found)
+        runner.replace_findings(con, site.connector, days, found)       # idempotent
     assert group_item
 
 

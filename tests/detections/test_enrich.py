@@ -9,7 +9,7 @@ from det_helpers import ALICE, DAY, at, user_item
 
 from jira_etl.enrich import ip as ipctx
 from jira_etl.enrich.users import refresh_users
-from jira_etl.jira.client import JiraClient
+from jira_etl.sources.client import JiraClient
 from jira_etl.simulator.data import SiteData
 from jira_etl.simulator.server import Faults, JiraSimulator
 

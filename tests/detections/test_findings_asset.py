@@ -137,10 +137,11 @@ def test_failing_findings_fail_the_run_after_the_records_are_materialized(data_d
     from jira_etl.assets.extract import parquet_asset_key
     from jira_etl.assets.load import duckdb_asset_key
     from jira_etl.detections import catalogue
+    from jira_etl.detections import overrides
 
     bad = tmp_path / "detections.yaml"
     bad.write_text("detections:\n  no_such_rule: {enabled: false}\n")
-    monkeypatch.setenv(catalogue.CONFIG_ENV, str(bad))
+    monkeypatch.setenv(overrides.CONFIG_ENV, str(bad))
     site = SiteData(seed=5, start=START - dt.timedelta(days=20))
     with JiraSimulator(site, faults=Faults()) as sim:
         result = materialize(sim, data_dir, instance)

@@ -47,8 +47,8 @@ def test_odd_record_ids_are_dropped_by_one_rule_never_a_crash(tmp_path):
     crashed int() (ValueError: the whole run failed); an id beyond 64 bits was counted as
     received by the walk but dropped by the normalizer (written != received)."""
     from jira_etl.collect import collect_day
-    from jira_etl.jira.client import JiraClient
-    from jira_etl.jira.paging import record_id
+    from jira_etl.sources.client import JiraClient
+    from jira_etl.records import record_id
     from jira_etl.reliability.badinput import canned_server
 
     day = dt.date(2026, 3, 1)
@@ -72,7 +72,7 @@ def test_a_body_without_records_fails_instead_of_publishing_an_empty_day(tmp_pat
     import pytest
 
     from jira_etl.collect import collect_day
-    from jira_etl.jira.client import JiraClient, RetryPolicy, UnexpectedResponseError
+    from jira_etl.sources.client import JiraClient, RetryPolicy, UnexpectedResponseError
     from jira_etl.reliability.badinput import canned_server
 
     day = dt.date(2026, 3, 1)
@@ -88,7 +88,7 @@ def test_a_non_latin1_email_is_sent_as_utf8_not_a_crash():
     用户@example.com raised UnicodeEncodeError (a traceback from test-connection)."""
     import pytest
 
-    from jira_etl.jira.client import AuthenticationError, JiraClient
+    from jira_etl.sources.client import AuthenticationError, JiraClient
     from jira_etl.simulator.data import SiteData
     from jira_etl.simulator.server import JiraSimulator
 

@@ -18,61 +18,18 @@ import msgspec
 import orjson
 import requests
 
+from jira_etl.records import raw_text
+
 log = logging.getLogger(__name__)
 
 AUDIT_PATH = "/rest/api/3/auditing/record"
 PAGE_LIMIT = 1000
 
 
-# --- errors -------------------------------------------------------------------------
-
-
-class JiraError(Exception):
-    """Base of every failure talking to Jira; `str()` is meant for humans."""
-
-    status: int | None = None
-    remedy: str = ""
-
-    def __init__(self, message: str, status: int | None = None):
-        super().__init__(message)
-        self.status = status
-
-
-class BadRequestError(JiraError):
-    remedy = "This is a bug in the request (dates?): report it with the message."
-
-
-class AuthenticationError(JiraError):
-    remedy = "Check JIRA_EMAIL and JIRA_API_TOKEN (create a token at id.atlassian.com > Security > API tokens)."
-
-
-class PermissionDeniedError(JiraError):
-    """403: either the user lacks Administer Jira, or the audit log is off (Free plan)."""
-
-    def __init__(self, message: str, status: int | None = 403, reason: str = "permission"):
-        super().__init__(message, status)
-        self.reason = reason  # "permission" or "free_plan"
-        self.remedy = (
-            "The audit log needs a paid Jira plan: upgrade at least one Jira product on the site."
-            if reason == "free_plan"
-            else "Grant the user the 'Administer Jira' global permission (Settings > System > Global permissions)."
-        )
-
-
-class NotFoundError(JiraError):
-    remedy = "Check JIRA_SITE: the site name is the <name> in https://<name>.atlassian.net."
-
-
-class UnreachableError(JiraError):
-    remedy = "Check JIRA_SITE and the network (DNS, proxy, firewall)."
-
-
-class RetriesExhaustedError(JiraError):
-    remedy = "Jira kept failing transiently (rate limits or server errors); retry later."
-
-
-class UnexpectedResponseError(JiraError):
-    remedy = "Jira answered something that is not the documented JSON; check JIRA_SITE points at Jira Cloud."
+from jira_etl.sources.errors import (  # noqa: F401 - re-exported
+    AuthenticationError, BadRequestError, JiraError, NotFoundError, PermissionDeniedError,
+    RetriesExhaustedError, UnexpectedResponseError, UnreachableError,
+)
 
 
 # --- retry policy -------------------------------------------------------------------
@@ -326,7 +283,6 @@ class JiraClient:
             raise UnexpectedResponseError(f"{AUDIT_PATH} answered JSON without a 'records' list")
         records = [r for r in body["records"] if isinstance(r, dict)]
         if raw:
-            from jira_etl.normalize import raw_text
 
             return [raw_text(r).encode("utf-8") for r in records]
         return records

@@ -10,37 +10,18 @@ import argparse
 import datetime as dt
 import getpass
 import os
-import sys
 from pathlib import Path
+
+from jira_etl.cli.errors import CliError, parse_date
 
 UTC = dt.timezone.utc
 TRIAGE_ACTIONS = {"ack": "acknowledged", "resolve": "resolved", "reopen": "open", "false-positive": "false_positive"}
 
 
-class CommandError(Exception):
-    """A wrong argument or state, told to the user in one line (exit code 2)."""
-
-
 def _error(message: str) -> Exception:
-    return CommandError(message)
+    return CliError(message)
 
 
-def _fails_cleanly(func):
-    """Exit 2 with `jira-etl: error: ...` on a CommandError, as the other commands do."""
-    def run(args: argparse.Namespace) -> int:
-        try:
-            return func(args)
-        except CommandError as exc:
-            print(f"jira-etl: error: {exc}", file=sys.stderr)
-            return 2
-    return run
-
-
-def _date(value: str, flag: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise _error(f"{flag}: {value!r} is not a date in the form YYYY-MM-DD") from None
 
 
 def report_period(start: str | None, end: str | None, days: int | None,
@@ -49,8 +30,8 @@ def report_period(start: str | None, end: str | None, days: int | None,
     today = today or dt.datetime.now(UTC).date()
     if start and days:
         raise _error("give --start/--end or --days, not both")
-    last = _date(end, "--end") if end else today - dt.timedelta(days=1)
-    first = _date(start, "--start") if start else last - dt.timedelta(days=(days or 30) - 1)
+    last = parse_date(end, "--end") if end else today - dt.timedelta(days=1)
+    first = parse_date(start, "--start") if start else last - dt.timedelta(days=(days or 30) - 1)
     if days is not None and days < 1:
         raise _error("--days must be at least 1")
     if last < first:
@@ -79,7 +60,6 @@ def write_reports(connectors: list[str], start: dt.date, end: dt.date, out: Path
     return written
 
 
-@_fails_cleanly
 def cmd_report(args: argparse.Namespace) -> int:
     from jira_etl.connectors import configured_connectors
 
@@ -136,7 +116,6 @@ def _user() -> str:
         return "unknown"
 
 
-@_fails_cleanly
 def cmd_triage(args: argparse.Namespace) -> int:
     done = triage(args.finding_id, args.action, args.note, args.by)
     print(f"{done['finding_id']} ({done['severity']} {done['detection_id']}, {done['connector']}, "

@@ -11,6 +11,8 @@ import datetime as dt
 import json
 import sys
 
+from jira_etl.cli.errors import CliError
+
 SEVERITIES = ("low", "medium", "high", "critical")
 FORMATS = ("table", "csv", "json")
 
@@ -24,19 +26,13 @@ def register(sub) -> None:
     s.add_argument("--detection", help="only this detection id")
     s.add_argument("--format", choices=FORMATS, default="table")
     s.set_defaults(func=cmd_findings)
-    from jira_etl.cli_report import register_triage
+    from jira_etl.cli.report import register_triage
 
     register_triage(s)  # findings ack|resolve|reopen ID
 
     s = sub.add_parser("detections", help="the detection catalogue with descriptions")
     s.add_argument("--format", choices=FORMATS, default="table")
     s.set_defaults(func=cmd_detections)
-
-
-def _error(message: str) -> Exception:
-    from jira_etl.cli import CliError
-
-    return CliError(message)
 
 
 def query_findings(con, since: dt.date | None = None, severity: str | None = None,
@@ -99,17 +95,17 @@ def cmd_findings(args: argparse.Namespace) -> int:
         try:
             since = dt.date.fromisoformat(args.since)
         except ValueError:
-            raise _error(f"--since: {args.since!r} is not a date in the form YYYY-MM-DD") from None
+            raise CliError(f"--since: {args.since!r} is not a date in the form YYYY-MM-DD") from None
     else:
         since = dt.datetime.now(dt.timezone.utc).date() - dt.timedelta(days=7)
     wh = Warehouse(settings.data_dir())
     if not wh.path.exists():
-        raise _error(f"no warehouse at {wh.path} yet: run `jira-etl backfill` (or `make demo`) first")
+        raise CliError(f"no warehouse at {wh.path} yet: run `jira-etl backfill` (or `make demo`) first")
     with wh.reader() as con:
         try:
             rows = query_findings(con, since, args.severity, args.connector, args.detection)
         except duckdb.CatalogException:
-            raise _error("no findings yet: run `jira-etl backfill` (the findings asset runs after the load)") from None
+            raise CliError("no findings yet: run `jira-etl backfill` (the findings asset runs after the load)") from None
     _emit(rows, args.format, ["day", "severity", "detection_id", "connector", "actor", "first_seen",
                               "object", "remote_address", "message", "finding_id", "status"])
     if args.format == "table":
@@ -127,12 +123,13 @@ def catalogue_rows() -> list[dict]:
 
 
 def cmd_detections(args: argparse.Namespace) -> int:
-    from jira_etl.detections.catalogue import CatalogueError, load_hunting_views
+    from jira_etl.detections.catalogue import CatalogueError
+    from jira_etl.storage.schema import load_hunting_views
 
     try:
         rows = catalogue_rows()
     except CatalogueError as exc:
-        raise _error(str(exc)) from None
+        raise CliError(str(exc)) from None
     if args.format == "table":
         _emit(rows, "table", ["id", "severity", "section", "title", "attack"])
         print("\nRationale and parameters (override in detections.yaml or $JIRA_ETL_DETECTIONS_CONFIG):")
