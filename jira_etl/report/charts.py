@@ -11,12 +11,14 @@ template then says so in words).
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 
 import altair as alt
 import pandas as pd
 
 SEVERITY_COLORS = {"critical": "#7f1d1d", "high": "#dc2626", "medium": "#f59e0b", "low": "#60a5fa"}
 WIDTH = 760
+_chart_ids = itertools.count(1)
 
 
 def _svg(chart: alt.TopLevelMixin) -> str:
@@ -25,6 +27,10 @@ def _svg(chart: alt.TopLevelMixin) -> str:
     spec = chart.configure_view(stroke=None).configure_axis(labelFontSize=11, titleFontSize=11) \
         .configure_legend(labelFontSize=11, titleFontSize=11).to_json()
     svg = vlc.vegalite_to_svg(spec)
+    # Ids inside one SVG (gradients, clip paths) are document-wide once inlined, and every
+    # chart numbers its own from 0: give each chart its own prefix.
+    n = next(_chart_ids)
+    svg = svg.replace('id="', f'id="c{n}-').replace("url(#", f"url(#c{n}-").replace('href="#', f'href="#c{n}-')
     # The root element states its size in pixels; let it shrink to the page (and print).
     return svg.replace("<svg ", '<svg class="chart" preserveAspectRatio="xMinYMin meet" ', 1)
 
