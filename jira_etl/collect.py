@@ -21,7 +21,7 @@ from jira_etl import normalize
 from jira_etl.sources.client import JiraClient
 from jira_etl.sources.stats import RecordSink, WalkStats
 from jira_etl.sources.slicing import iter_window, iter_windows
-from jira_etl.storage import parquet
+from jira_etl.storage import lake
 
 UTC = dt.timezone.utc
 SPILL_ROWS = 5000
@@ -87,7 +87,7 @@ def collect_day(
     start, end = day_bounds(day)
     if not incremental:
         return _collect_day_streaming(client, connector, day, data_dir, slices=slices, concurrency=concurrency)
-    previous = parquet.read_partition(data_dir, connector, day) if incremental else None
+    previous = lake.read_partition(data_dir, connector, day) if incremental else None
     fetch_start = start
     if previous is not None and previous.num_rows:
         newest = pc.max(previous.column("created")).as_py()
@@ -103,7 +103,7 @@ def collect_day(
         table = pa.concat_tables([table, carried.cast(table.schema)])
         table = table.take(pc.sort_indices(table, sort_keys=[("id", "descending")]))
         frame = normalize.to_dataframe(table)
-    path = parquet.write_partition(table, data_dir, connector, day)
+    path = lake.write_partition(table, data_dir, connector, day)
     # What the asset checks judge, measured on exactly the table that was written.
     duplicates, outside = check_counts(table, start, end)
     # Keep only a few rows: a range run may cover months of busy days.
@@ -233,7 +233,7 @@ class _DayInProgress:
 
     def __init__(self, connector: str, day: dt.date, data_dir: Path):
         self.day = day
-        self.writer = parquet.PartitionWriter(data_dir, connector, day).__enter__()
+        self.writer = lake.PartitionWriter(data_dir, connector, day).__enter__()
         self.walk = WalkStats()
         self.received = 0
         self.preview: pd.DataFrame | None = None

@@ -7,9 +7,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from jira_etl import settings
-from jira_etl.connectors import Connector, configured_connectors
 from jira_etl.sources.client import JiraClient, JiraError
-from jira_etl.resources import JiraResource
 
 UTC = dt.timezone.utc
 
@@ -30,17 +28,6 @@ class ConnectionResult:
         return text + (f"\n  Remedy: {self.remedy}" if self.remedy else "")
 
 
-def client_for(connector: Connector, quick: bool = True) -> JiraClient:
-    values = {k: v for k, v in connector.resolved().items() if v}
-    if not connector.simulated and not (values.get("site") or values.get("cloud_id")):
-        raise settings.ConfigError(f"connector {connector.name}: its site (or cloud id) variable is not set")
-    return JiraResource(connector=connector.name, **values).get_client(quick=quick)
-
-
-def check_connector(connector: Connector) -> ConnectionResult:
-    return check_with(connector.name, lambda: client_for(connector))
-
-
 def check_with(name: str, make_client: Callable[[], JiraClient]) -> ConnectionResult:
     """Reachability and credentials (/myself), then audit-log access (Administer Jira, paid plan)."""
     now = dt.datetime.now(UTC)
@@ -56,19 +43,3 @@ def check_with(name: str, make_client: Callable[[], JiraClient]) -> ConnectionRe
     return ConnectionResult(
         name, True, f"{client.base_url} as {who}; the audit log is readable", checked_at=now
     )
-
-
-def test_connection(args) -> bool:
-    connectors = configured_connectors()
-    if getattr(args, "connector", None) and not getattr(args, "all", False):
-        connectors = [c for c in connectors if c.name == args.connector]
-        if not connectors:
-            names = ", ".join(c.name for c in configured_connectors())
-            print(f"jira-etl: error: unknown connector {args.connector!r}; configured: {names}")
-            return False
-    ok = True
-    for c in connectors:
-        result = check_connector(c)
-        print(result.line(), flush=True)
-        ok &= result.ok
-    return ok

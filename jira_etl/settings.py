@@ -85,9 +85,19 @@ def _minutes(var: str, default: int, low: int, high: int) -> int:
     return value
 
 
+# Intervals a cron schedule fires at evenly: */N minutes only when N divides an hour
+# (*/7 would fire at :56 and again at :00), every N hours only when N divides a day.
+REFRESH_INTERVALS = tuple(m for m in range(1, 61) if 60 % m == 0) + tuple(60 * h for h in (2, 3, 4, 6, 8, 12))
+
+
 def refresh_minutes() -> int:
-    """How often the running day is refreshed (JIRA_ETL_REFRESH_MINUTES, default 15)."""
-    return _minutes("JIRA_ETL_REFRESH_MINUTES", 15, 1, 720)
+    """How often the running day is refreshed (JIRA_ETL_REFRESH_MINUTES, default 15): an
+    interval cron can express exactly, never rounded to one."""
+    every = _minutes("JIRA_ETL_REFRESH_MINUTES", 15, 1, 720)
+    if every not in REFRESH_INTERVALS:
+        raise ConfigError(f"JIRA_ETL_REFRESH_MINUTES: {every} minutes cannot be a regular schedule; use one of "
+                          + ", ".join(map(str, REFRESH_INTERVALS)))
+    return every
 
 
 def finalize_grace_minutes() -> int:

@@ -21,7 +21,12 @@ from jira_etl.simulator.server import Faults, JiraSimulator
 
 BIN = Path(sys.executable).parent / "jira-etl"
 UTC = dt.timezone.utc
-TODAY = dt.datetime.now(UTC).date()
+
+
+def today() -> dt.date:
+    # Read when a test runs, not at import: a suite started before midnight UTC and
+    # running past it must not aim at yesterday's "today".
+    return dt.datetime.now(UTC).date()
 
 
 def run(args, env, timeout=120, cwd=None):
@@ -77,13 +82,14 @@ def test_test_connection_failures_are_precise(env, live_sim, setup, words):
 
 
 def test_test_connection_unreachable_fails_within_seconds(env):
+    # Bound but not listening: refused, and no other process can take the port meanwhile.
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
     port = s.getsockname()[1]
-    s.close()
     t0 = time.monotonic()
     out = run(["test-connection"], env | {"JIRA_SITE": f"http://127.0.0.1:{port}", "JIRA_EMAIL": "a@b.co",
                                           "JIRA_API_TOKEN": "t0k3n"})
+    s.close()
     assert out.returncode == 1 and "connection refused" in out.stdout
     assert time.monotonic() - t0 < 15
 
@@ -95,7 +101,7 @@ def test_bad_site_is_refused_with_field_name(env):
 
 
 def test_backfill_records_runs_in_instance_and_loads_duckdb(env, live_sim, tmp_path):
-    start, end = TODAY - dt.timedelta(days=3), TODAY - dt.timedelta(days=1)
+    start, end = today() - dt.timedelta(days=3), today() - dt.timedelta(days=1)
     out = run(["backfill", "--start", start.isoformat(), "--end", end.isoformat()], with_site(env, live_sim))
     assert out.returncode == 0, out.stdout + out.stderr
     assert "[3/3]" in out.stdout + out.stderr  # progress per day
@@ -129,7 +135,7 @@ def test_backfill_records_runs_in_instance_and_loads_duckdb(env, live_sim, tmp_p
         (["--start", "2026-02-30", "--end", "2026-03-01"], "not a date"),
         (["--start", "2026-03-02", "--end", "2026-03-01"], "before --start"),
         (["--start", "2024-01-01", "--end", "2024-01-02"], "before the first partition"),
-        (["--start", TODAY.isoformat(), "--end", (TODAY + dt.timedelta(days=1)).isoformat()], "in the future"),
+        (["--start", today().isoformat(), "--end", (today() + dt.timedelta(days=1)).isoformat()], "in the future"),
     ],
 )
 def test_backfill_rejects_bad_ranges(env, args, words):
@@ -143,17 +149,17 @@ def test_sql_without_warehouse_says_what_to_do(env):
 
 
 def test_simulator_command_serves_the_api(env):
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    proc = subprocess.Popen([str(BIN), "simulator", "--port", str(port)], env=env, stdout=subprocess.PIPE,
+    # Port 0: the simulator binds a free port itself and prints its URL (no race for a port).
+    proc = subprocess.Popen([str(BIN), "simulator", "--port", "0"], env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
     try:
+        first = proc.stdout.readline()
+        assert "listening on http://127.0.0.1:" in first, first
+        url = first.split("listening on ", 1)[1].strip()
         deadline = time.monotonic() + 30
         while True:
             try:
-                r = requests.get(f"http://127.0.0.1:{port}/rest/api/3/auditing/record",
+                r = requests.get(f"{url}/rest/api/3/auditing/record",
                                  auth=("demo@jira-etl.local", "demo-token"), params={"limit": 3}, timeout=2)
                 break
             except requests.ConnectionError:
@@ -188,7 +194,26 @@ def test_backfill_start_up_leaves_the_gc_on(env, monkeypatch):
     for key in ("JIRA_ETL_DATA_DIR", "DAGSTER_HOME"):
         monkeypatch.setenv(key, env[key])
     assert gc.isenabled()
-    day = TODAY - dt.timedelta(days=1)
+    day = today() - dt.timedelta(days=1)
     with pytest.raises(cli.CliError, match="unknown connector"):
         cli.run_backfill(day, day, connectors=["no-such-connector"])
     assert gc.isenabled()
+
+
+def test_status_of_one_connector_and_the_simulator_notice(env, tmp_path):
+    out = run(["status", "--connector", "demo", "--format", "json"], env, cwd=tmp_path)
+    assert out.returncode == 0 and [r["connector"] for r in json.loads(out.stdout)] == ["demo"]
+    assert "BUILT-IN SIMULATOR" in out.stderr
+    out = run(["status", "--connector", "nope"], env, cwd=tmp_path)
+    assert out.returncode == 2 and "unknown connector(s) nope" in out.stderr
+    out = run(["--help"], env, cwd=tmp_path)
+    assert "JIRA_ETL_DATA_DIR" in out.stdout and "JIRA_SITE" in out.stdout
+
+
+def test_demo_summary_lists_severities_most_severe_first(env, tmp_path):
+    out = run(["demo", "--days", "7"], env, timeout=300, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr[-2000:]
+    block = out.stdout.split("\nfindings:", 1)[1].split("\n\n", 1)[0]
+    order = {"critical": 0, "high": 1, "medium": 2, "low": 3}
+    seen = [order[line.split()[0]] for line in block.strip().splitlines()]
+    assert len(set(seen)) >= 3 and seen == sorted(seen)

@@ -75,7 +75,7 @@ def test_unreachable_host_fails_fast():
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
     port = s.getsockname()[1]
-    s.close()  # nothing listens there now
+    # Bound, never listening: refused, and nobody else can take the port meanwhile.
     c = JiraClient(f"http://127.0.0.1:{port}", email="a@b.c", api_token="t", retry=fast_retry())
     t0 = dt.datetime.now()
     with pytest.raises(jc.UnreachableError):

@@ -11,7 +11,7 @@ from jira_etl import collect
 from jira_etl.sources.client import JiraClient, RetriesExhaustedError
 from jira_etl.simulator.data import SiteData
 from jira_etl.simulator.server import Faults, JiraSimulator
-from jira_etl.storage import parquet
+from jira_etl.storage import lake
 
 UTC = dt.timezone.utc
 DAYS = [dt.date(2026, 3, 2) + dt.timedelta(days=i) for i in range(3)]
@@ -36,7 +36,7 @@ def test_days_share_threads_and_spill_yet_each_file_is_exact(tmp_path, monkeypat
         results = list(collect.collect_days(client, "c1", DAYS, tmp_path, slices=4, concurrency=5))
     assert sorted(r.day for r in results) == DAYS
     for r in results:
-        ids = pq.read_table(parquet.partition_file(tmp_path, "c1", r.day), columns=["id"]).column("id").to_pylist()
+        ids = pq.read_table(lake.partition_file(tmp_path, "c1", r.day), columns=["id"]).column("id").to_pylist()
         assert len(ids) == len(set(ids)) == r.rows == r.unique_received
         assert set(ids) == data.truth_ids(*day_window(r.day)), f"{r.day} differs"
         assert r.duplicate_ids == r.outside_window == 0
@@ -48,6 +48,6 @@ def test_a_failing_day_publishes_nothing_new(tmp_path):
         client = JiraClient(sim.url, email=sim.email, api_token=sim.token, retry=fast_retry(max_retries=1))
         with pytest.raises(RetriesExhaustedError):
             list(collect.collect_days(client, "c1", DAYS, tmp_path, slices=4, concurrency=4))
-    folder = parquet.dataset_root(tmp_path) / "connector=c1"
+    folder = lake.dataset_root(tmp_path) / "connector=c1"
     leftovers = [p for p in folder.rglob("*") if p.is_file()] if folder.exists() else []
     assert leftovers == [], f"files left behind: {leftovers}"

@@ -8,13 +8,13 @@ import pyarrow.parquet as pq
 
 from support import day_window, fast_retry
 from jira_etl.collect import collect_day
-from jira_etl.definitions import collection_assets
+from jira_etl.defs.definitions import collection_assets
 from jira_etl.sources.client import JiraClient
-from jira_etl.resources import JiraResource, StorageResource
-from jira_etl.schedules import finalize_yesterday_schedule, refresh_today_schedule
+from jira_etl.defs.resources import JiraResource, StorageResource
+from jira_etl.defs.schedules import finalize_yesterday_schedule, refresh_today_schedule
 from jira_etl.simulator.data import SiteData
 from jira_etl.simulator.server import Faults, JiraSimulator
-from jira_etl.storage import parquet
+from jira_etl.storage import lake
 
 UTC = dt.timezone.utc
 DAY = dt.date(2026, 4, 7)
@@ -37,7 +37,7 @@ def test_incremental_refresh_fetches_only_new_and_merges(tmp_path):
     assert second.fetched_from == newest - dt.timedelta(minutes=10)
     assert second.unique_received == 5 + 1 + 1 + 50  # the overlap's 6 old rows (incl. newest), the late one, the new
     assert second.kept_from_previous == 300 - 6
-    table = parquet.read_partition(tmp_path, "acme", DAY)
+    table = lake.read_partition(tmp_path, "acme", DAY)
     ids = table.column("id").to_pylist()
     assert len(ids) == len(set(ids)) == 351
     assert set(ids) == data.truth_ids(*day_window(DAY))

@@ -11,9 +11,9 @@ import dagster as dg
 import duckdb
 import pytest
 
-from jira_etl.assets.connection import build_connection_check, build_connection_job
+from jira_etl.defs.assets.connection import build_connection_check, build_connection_job
 from jira_etl.connectors import Connector, configured_connectors, load_file
-from jira_etl.resources import JiraResource, StorageResource
+from jira_etl.defs.resources import JiraResource, StorageResource, jira_resource
 from jira_etl.settings import ConfigError
 from jira_etl.simulator.data import SiteData
 from jira_etl.simulator.server import JiraSimulator
@@ -22,7 +22,10 @@ from jira_etl.storage.warehouse import Warehouse
 
 UTC = dt.timezone.utc
 BIN = Path(sys.executable).parent / "jira-etl"
-TODAY = dt.datetime.now(UTC).date()
+
+
+def today() -> dt.date:
+    return dt.datetime.now(UTC).date()  # read when the test runs, not at import
 
 
 def write(tmp_path, text, name="connectors.yaml"):
@@ -51,7 +54,7 @@ def test_good_file(tmp_path, monkeypatch):
     acme, beta = configured_connectors()
     assert acme == Connector("acme", site="acme", email="secops@acme.example", token_env="ACME_TOKEN")
     assert beta.cloud_id.startswith("0f3c") and beta.oauth_env == "BETA_OAUTH" and beta.concurrency == 4
-    res = acme.resource()
+    res = jira_resource(acme)
     assert "s3cret" not in repr(res.__dict__)  # the resource holds the variable, not its value
 
 
@@ -170,7 +173,7 @@ def test_two_connectors_side_by_side_and_status(tmp_path, two_sites):
     assert before.returncode == 0 and before.stdout.count("Never collected") == 2
     out = run("test-connection", "--all")
     assert out.returncode == 0 and out.stdout.count("Connection successful") == 2
-    start, end = TODAY - dt.timedelta(days=3), TODAY - dt.timedelta(days=1)
+    start, end = today() - dt.timedelta(days=3), today() - dt.timedelta(days=1)
     # One connector alone first, then all of them.
     out = run("backfill", "--start", start.isoformat(), "--end", end.isoformat(), "--connector", "beta")
     assert out.returncode == 0, out.stderr

@@ -41,6 +41,25 @@ query($id: String!) {
 }"""
 
 
+def wait_for_server(proc, port: int, log_path, timeout_s: float = 120) -> bool:
+    """True once the webserver answers; False if it exited because the port was taken."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        if proc.poll() is not None:
+            text = log_path.read_text()
+            assert "address already in use" in text.lower(), text[-3000:]
+            return False
+        try:
+            if requests.get(f"http://127.0.0.1:{port}/server_info", timeout=2).ok:
+                return True
+        except requests.ConnectionError:
+            pass
+        if time.monotonic() > deadline:
+            os.killpg(proc.pid, signal.SIGKILL)
+            pytest.fail("dagster dev did not start: " + log_path.read_text()[-3000:])
+        time.sleep(1)
+
+
 def free_port() -> int:
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
@@ -75,22 +94,21 @@ def test_ui_backfill_through_graphql(tmp_path):
         env |= {"DAGSTER_HOME": str(home), "JIRA_ETL_DATA_DIR": str(tmp_path / "data"),
                 "JIRA_ETL_CONNECTORS": str(tmp_path / "connectors.yaml"), "ACME_TOKEN": "tok-a",
                 "BETA_TOKEN": "tok-b"}
-        port = free_port()
-        log = open(tmp_path / "dagster_dev.log", "w")
-        proc = subprocess.Popen([str(DAGSTER), "dev", "-w", str(ROOT / "workspace.yaml"), "-h", "127.0.0.1",
-                                 "-p", str(port)], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+        # A free port can be taken between our check and the server's bind: try another
+        # one when the server exits saying so, instead of failing on a race.
+        for attempt in range(3):
+            port = free_port()
+            log = open(tmp_path / "dagster_dev.log", "w")
+            proc = subprocess.Popen([str(DAGSTER), "dev", "-w", str(ROOT / "workspace.yaml"), "-h", "127.0.0.1",
+                                     "-p", str(port)], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                    start_new_session=True)
+            if wait_for_server(proc, port, tmp_path / "dagster_dev.log"):
+                break
+            log.close()
+        else:
+            pytest.fail("dagster dev found no free port in 3 attempts")
         try:
             deadline = time.monotonic() + 120
-            while True:
-                assert proc.poll() is None, (tmp_path / "dagster_dev.log").read_text()[-3000:]
-                try:
-                    if requests.get(f"http://127.0.0.1:{port}/server_info", timeout=2).ok:
-                        break
-                except requests.ConnectionError:
-                    pass
-                assert time.monotonic() < deadline, "dagster dev did not start"
-                time.sleep(1)
             selection = [{"path": [c, a]} for c in ("acme", "beta")
                          for a in ("audit_records_parquet", "audit_records_duckdb")]
             # The code location may still be loading right after the server answers.

@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from jira_etl import definitions
+from jira_etl.defs import definitions
 
 
 def test_definitions_resolve_for_simulator_and_several_connectors(tmp_path, monkeypatch):

@@ -7,14 +7,14 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
-from jira_etl.assets.extract import parquet_asset_key
-from jira_etl.assets.load import duckdb_asset_key
-from jira_etl.definitions import connector_assets
+from jira_etl.defs.assets.extract import parquet_asset_key
+from jira_etl.defs.assets.load import duckdb_asset_key
+from jira_etl.defs.definitions import connector_assets
 from jira_etl.normalize import SCHEMA
-from jira_etl.resources import JiraResource, StorageResource
+from jira_etl.defs.resources import JiraResource, StorageResource
 from jira_etl.simulator.data import SiteData
 from jira_etl.simulator.server import Faults, JiraSimulator
-from jira_etl.storage import parquet
+from jira_etl.storage import lake
 
 UTC = dt.timezone.utc
 END = dt.date(2026, 3, 6)
@@ -125,7 +125,7 @@ def test_failed_fetch_publishes_nothing(site5, data_dir, instance):
     with JiraSimulator(site5, faults=Faults(error_5xx_every=1)) as sim:
         result = materialize_range(sim, data_dir, instance, day, day, max_retries=2)
     assert not result.success
-    assert not parquet.partition_file(data_dir, "acme", day).exists()
+    assert not lake.partition_file(data_dir, "acme", day).exists()
     assert not (data_dir / "jira_audit.duckdb").exists() or table_ids(data_dir) == []
     # A re-run after the fault clears completes with exactly the truth.
     with JiraSimulator(site5) as sim:
@@ -156,7 +156,7 @@ def test_each_half_of_the_audit_records_alone(site5, data_dir, instance):
         only_files = materialize_selected(sim, data_dir, instance, START, END, [parquet_asset_key("acme")])
     assert only_files.success
     assert {m.asset_key for m in only_files.get_asset_materialization_events()} == {parquet_asset_key("acme")}
-    assert parquet.partition_file(data_dir, "acme", END).exists()
+    assert lake.partition_file(data_dir, "acme", END).exists()
     assert not (data_dir / "jira_audit.duckdb").exists() or table_ids(data_dir) == []
     checks = {e.asset_check_evaluation_data.check_name for e in only_files.all_events
               if e.event_type_value == "ASSET_CHECK_EVALUATION"}
@@ -178,4 +178,4 @@ def test_a_failing_load_fails_the_run_after_the_files_are_published(site5, data_
         result = materialize_range(sim, data_dir, instance, START, END)
     assert not result.success
     for i in range(5):
-        assert parquet.partition_file(data_dir, "acme", START + dt.timedelta(days=i)).exists()
+        assert lake.partition_file(data_dir, "acme", START + dt.timedelta(days=i)).exists()

@@ -55,3 +55,35 @@ def test_email_and_token_validation_never_echo_token():
     assert "secret" not in str(err.value)
     with pytest.raises(ConfigError, match="empty"):
         validate_token("  ")
+
+
+def test_refresh_intervals_cron_cannot_express_are_refused(monkeypatch):
+    from jira_etl.settings import ConfigError, refresh_minutes
+
+    for ok in ("15", "20", "60", "120", "720"):
+        monkeypatch.setenv("JIRA_ETL_REFRESH_MINUTES", ok)
+        assert refresh_minutes() == int(ok)
+    for bad in ("90", "7", "45", "300"):
+        monkeypatch.setenv("JIRA_ETL_REFRESH_MINUTES", bad)
+        with pytest.raises(ConfigError, match=f"JIRA_ETL_REFRESH_MINUTES: {bad} minutes"):
+            refresh_minutes()
+
+
+def test_resources_hide_their_secrets_from_repr_and_str():
+    from jira_etl.defs.resources import JiraResource
+
+    r = JiraResource(connector="x", site="acme", email="a@b.co", api_token="tok-SECRET-1", oauth_token="tok-SECRET-2")
+    for text in (repr(r), str(r), f"{r}", repr([r])):
+        assert "tok-SECRET" not in text and "api_token='***'" in text
+    assert r.api_token == "tok-SECRET-1"  # the value itself is still there for the client
+
+
+def test_the_simulator_in_use_is_said_loudly(tmp_path, monkeypatch):
+    from jira_etl.connectors import Connector, configured_connectors, simulator_notice
+
+    monkeypatch.chdir(tmp_path)
+    for var in ("JIRA_SITE", "JIRA_CLOUD_ID", "JIRA_ETL_CONNECTORS", "JIRA_EMAIL", "JIRA_API_TOKEN"):
+        monkeypatch.delenv(var, raising=False)
+    notice = simulator_notice(configured_connectors())
+    assert notice and "BUILT-IN SIMULATOR" in notice and str(tmp_path) in notice
+    assert simulator_notice([Connector("acme", site="acme", email="a@b.co", token_env="T")]) is None

@@ -8,7 +8,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from jira_etl import normalize
-from jira_etl.storage import parquet
+from jira_etl.storage import lake
 from jira_etl.storage.warehouse import Warehouse
 
 UTC = dt.timezone.utc
@@ -23,7 +23,7 @@ def rec(rid: int, created: str | None, summary: str = "User created") -> dict:
 
 
 def write(tmp_path, day: dt.date, records: list[dict]):
-    return parquet.write_partition(normalize.to_table(records, "c1"), tmp_path, "c1", day)
+    return lake.write_partition(normalize.to_table(records, "c1"), tmp_path, "c1", day)
 
 
 def table(wh: Warehouse) -> dict[int, str]:

@@ -31,13 +31,13 @@ def main(argv: list[str] | None = None) -> None:
     a = p.parse_args(argv)
 
     from jira_etl.collect import ArrowSink, day_bounds
-    from jira_etl.detections import catalogue
+
     from jira_etl.detections import runner
     from jira_etl.storage import schema as storage_schema
     from jira_etl.sources.client import JiraClient
     from jira_etl.sources.slicing import iter_windows
-    from jira_etl.resources import JiraResource
-    from jira_etl.storage import parquet
+    from jira_etl.defs.resources import JiraResource
+    from jira_etl.storage import lake
     from jira_etl.storage.warehouse import Warehouse
 
     from jira_etl.bench.sim import EMAIL, TOKEN
@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> None:
             t1 = time.perf_counter()
             tables = [s.finish() for s in sinks.pop(i)]
             t2 = time.perf_counter()
-            with parquet.PartitionWriter(data, "bench", day) as writer:
+            with lake.PartitionWriter(data, "bench", day) as writer:
                 for table in tables:
                     writer.write(table)
             files[day] = writer.path

@@ -58,7 +58,7 @@ def run_backfill(start: dt.date, end: dt.date, connectors: list[str] | None = No
         load_catalogue_in_background()  # its dry run in DuckDB overlaps Dagster's imports
         import dagster as dg
 
-        from jira_etl import definitions
+        from jira_etl.defs import definitions
 
         defs = definitions.build_definitions()
         names = [c.name for c in definitions.configured_connectors()]

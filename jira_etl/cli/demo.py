@@ -49,7 +49,7 @@ def cmd_demo(args) -> int:
     finally:
         sim.stop()
     data_dir = settings.data_dir()
-    from jira_etl.storage import parquet
+    from jira_etl.storage import lake
     from jira_etl.storage.warehouse import Warehouse
 
     wh = Warehouse(data_dir)
@@ -60,7 +60,7 @@ def cmd_demo(args) -> int:
         ).fetchall()
         found = con.execute(
             "SELECT severity, detection_id, count(*) FROM findings WHERE connector = 'demo' "
-            "AND first_seen >= ? GROUP BY ALL ORDER BY 1, 2",
+            "AND first_seen >= ? GROUP BY severity, detection_id ORDER BY list_position(['critical', 'high', 'medium', 'low'], severity), 2",
             [dt.datetime.combine(start, dt.time(), UTC)],
         ).fetchall()
     print("\nrecords per day (connector demo):")
@@ -69,7 +69,7 @@ def cmd_demo(args) -> int:
     print("\nfindings:" if found else "\nfindings: none")
     for severity, detection, n in found:
         print(f"  {severity:8s} {detection:32s} {n}")
-    print(f"\nParquet:  {parquet.dataset_root(data_dir)}/connector=demo/date=*/data.parquet")
+    print(f"\nParquet:  {lake.dataset_root(data_dir)}/connector=demo/date=*/data.parquet")
     print(f"DuckDB:   {wh.path} (tables audit_records, findings, users)")
     print("Query:    .venv/bin/jira-etl sql \"SELECT summary, count(*) FROM audit_records GROUP BY 1 ORDER BY 2 DESC\"")
     print("Findings: .venv/bin/jira-etl findings --severity high")

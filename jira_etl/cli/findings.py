@@ -37,11 +37,13 @@ def register(sub) -> None:
 
 def query_findings(con, since: dt.date | None = None, severity: str | None = None,
                    connector: str | None = None, detection: str | None = None) -> list[dict]:
+    from jira_etl.storage.triage import triage_table
+
     levels = list(SEVERITIES[SEVERITIES.index(severity):]) if severity else list(SEVERITIES)
     sql = (
         "SELECT day, severity, detection_id, connector, coalesce(actor_name, actor_account_id) AS actor, "
         "actor_account_id, first_seen, last_seen, object, remote_address, message, record_ids, finding_id, "
-        "coalesce(t.status, 'open') AS status FROM findings LEFT JOIN finding_triage t USING (finding_id) "
+        f"coalesce(t.status, 'open') AS status FROM findings LEFT JOIN {triage_table(con)} t USING (finding_id) "
         "WHERE list_contains($levels, severity) AND day >= coalesce($since, DATE '1970-01-01') "
         "AND ($connector IS NULL OR connector = $connector) AND ($detection IS NULL OR detection_id = $detection) "
         "ORDER BY day, list_position(['critical', 'high', 'medium', 'low'], severity), first_seen, detection_id"

@@ -13,8 +13,25 @@ from jira_etl.cli import backfill, collection, demo, findings, report
 from jira_etl.cli.errors import CliError
 
 
+EPILOG = """\
+where the data lives:
+  $JIRA_ETL_DATA_DIR (default ./data)      jira_audit.duckdb (tables audit_records, findings, ...)
+  $JIRA_ETL_DATA_DIR/parquet/audit_records  Parquet, hive-partitioned by connector and date
+  $DAGSTER_HOME (default ./dagster_home)   the Dagster instance: runs of the UI and the CLI
+
+variables that matter (also read from ./.env; the real environment wins):
+  JIRA_SITE, JIRA_EMAIL, JIRA_API_TOKEN     one Jira Cloud site (or JIRA_CLOUD_ID + JIRA_OAUTH_TOKEN)
+  JIRA_ETL_CONNECTORS                        a connectors.yaml for several sites (default ./connectors.yaml)
+  JIRA_ETL_START_DATE                        first daily partition
+  JIRA_ETL_DETECTIONS_CONFIG                 detections.yaml with overrides and suppressions
+  With no site configured, every command talks to the built-in simulator (and says so).
+"""
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="jira-etl", description="Collect Jira Cloud audit records into Parquet and DuckDB.")
+    p = argparse.ArgumentParser(
+        prog="jira-etl", description="Collect Jira audit records into Parquet and DuckDB, watch them with detections.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="command", required=True)
 
     s = sub.add_parser("test-connection", help="check the site, the credentials and audit-log access")
@@ -29,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=backfill.cmd_backfill)
 
     s = sub.add_parser("status", help="collection status per connector")
+    s.add_argument("--connector", action="append", help="only this connector (repeatable)")
     s.add_argument("--format", choices=["table", "json"], default="table")
     s.set_defaults(func=collection.cmd_status)
 

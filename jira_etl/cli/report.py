@@ -143,8 +143,8 @@ def materialize_analyst_assets(connector: str, day: dt.date) -> dict:
     run recorded in the Dagster instance (the demo calls this after its backfill)."""
     import dagster as dg
 
-    from jira_etl import definitions
-    from jira_etl.assets.analyst import analyst_assets, report_key
+    from jira_etl.defs import definitions
+    from jira_etl.defs.assets.analyst import analyst_assets, report_key
 
     defs = definitions.build_definitions()
     result = dg.materialize(

@@ -343,7 +343,7 @@ def run_api_cases(root: Path, capture: Capture, cases: list[ApiCase] | None = No
 
     from jira_etl.collect import collect_day
     from jira_etl.sources.client import JiraClient, JiraError, RetryPolicy
-    from jira_etl.storage import parquet
+    from jira_etl.storage import lake
 
     day = yesterday() - dt.timedelta(days=5)
     results = []
@@ -363,7 +363,7 @@ def run_api_cases(root: Path, capture: Capture, cases: list[ApiCase] | None = No
             except Exception as exc:  # noqa: BLE001 - a crash is what this looks for
                 outcome, message = "crash", f"{type(exc).__name__}: {exc}"
         capture.add(f"api-{case.name}", message)
-        path = parquet.partition_file(data_dir, CONNECTOR, day)
+        path = lake.partition_file(data_dir, CONNECTOR, day)
         if outcome == "crash":
             problems.append(f"crashed: {message}")
         elif case.expect == "fail":

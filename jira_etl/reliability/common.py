@@ -174,10 +174,10 @@ class DiskState:
 
 def inspect(data_dir: Path, connector: str = CONNECTOR) -> DiskState:
     """Read every Parquet file where readers look and the DuckDB file as a reader would."""
-    from jira_etl.storage import parquet
+    from jira_etl.storage import lake
 
     state = DiskState()
-    root = parquet.dataset_root(data_dir)
+    root = lake.dataset_root(data_dir)
     if root.exists():
         state.temporaries = sorted(str(p.relative_to(data_dir)) for p in root.rglob("*.tmp"))
         for f in sorted(root.glob(f"connector={connector}/date=*/*.parquet")):

@@ -115,8 +115,8 @@ def materialize(sim, data_dir: Path, instance, start: dt.date, end: dt.date, fin
     import dagster as dg
 
     from jira_etl.cli.backfill import RANGE_END_TAG, RANGE_START_TAG, _run_failure
-    from jira_etl.definitions import collection_assets, connector_assets
-    from jira_etl.resources import JiraResource, StorageResource
+    from jira_etl.defs.definitions import collection_assets, connector_assets
+    from jira_etl.defs.resources import JiraResource, StorageResource
 
     os.environ[TOKEN_ENV] = sim.token  # read through dg.EnvVar, as configured connectors are
     kw = dict(max_retries=5, backoff_base_s=0.01, backoff_max_s=0.05, timeout_s=0.5) | jira

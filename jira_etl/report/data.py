@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from jira_etl.status import ConnectorStatus, connector_status, format_lag
-from jira_etl.storage.triage import LATEST_FINDINGS
+from jira_etl.storage.triage import latest_findings
 
 UTC = dt.timezone.utc
 SEVERITIES = ("critical", "high", "medium", "low")
@@ -137,7 +137,7 @@ def period_findings(con, connector: str, start: dt.date, end: dt.date) -> tuple[
     """The unsuppressed findings of the period, severity first, each with its triage state
     and its first records; and how many were suppressed, by detection and reason."""
     cur = con.execute(
-        f"SELECT * FROM ({LATEST_FINDINGS}) WHERE connector = ? AND day BETWEEN ? AND ? "
+        f"SELECT * FROM ({latest_findings(con)}) WHERE connector = ? AND day BETWEEN ? AND ? "
         "AND NOT coalesce(suppressed, false) "
         "ORDER BY list_position(['critical', 'high', 'medium', 'low'], severity), first_seen, detection_id",
         [connector, start, end])

@@ -23,14 +23,28 @@ class TriageError(ValueError):
     """An unknown finding id or status; the message says which."""
 
 
-# The newest row of each finding_id (a finding evaluated on several days, e.g. a group
-# still growing, keeps one id), with its triage state; 'open' where none was recorded.
-LATEST_FINDINGS = f"""
+# Before the pipeline of this release has run once, a warehouse has no triage table, and
+# readers never run DDL: every finding then reads as open.
+NO_TRIAGE = ("(SELECT NULL::VARCHAR AS finding_id, NULL::VARCHAR AS status, NULL::VARCHAR AS changed_by, "
+             "NULL::TIMESTAMPTZ AS changed_at, NULL::VARCHAR AS note WHERE false)")
+
+
+def triage_table(con) -> str:
+    exists = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'finding_triage' "
+                         "AND database_name = current_database()").fetchone()[0]
+    return "finding_triage" if exists else NO_TRIAGE
+
+
+def latest_findings(con) -> str:
+    """SQL of the newest row of each finding_id (a finding evaluated on several days, e.g.
+    a group still growing, keeps one id) with its triage state; 'open' where none was
+    recorded."""
+    return f"""
 SELECT f.*, coalesce(t.status, 'open') AS status, t.changed_by, t.changed_at, t.note
 FROM (SELECT * FROM findings QUALIFY row_number() OVER (
         PARTITION BY coalesce(finding_id, connector || detection_id || day || first_seen)
         ORDER BY day DESC, evaluated_at DESC) = 1) f
-LEFT JOIN finding_triage t USING (finding_id)
+LEFT JOIN {triage_table(con)} t USING (finding_id)
 """
 
 
@@ -43,7 +57,7 @@ def set_status(con, finding_id: str, status: str, changed_by: str, note: str | N
     ident = (finding_id or "").strip().lower()
     rows = con.execute(
         f"SELECT finding_id, detection_id, connector, severity, coalesce(actor_name, actor_account_id), status "
-        f"FROM ({LATEST_FINDINGS}) WHERE finding_id = ? OR (length(?) >= 8 AND starts_with(finding_id, ?))",
+        f"FROM ({latest_findings(con)}) WHERE finding_id = ? OR (length(?) >= 8 AND starts_with(finding_id, ?))",
         [ident, ident, ident],
     ).fetchall()
     if not rows:
@@ -66,7 +80,7 @@ def open_findings(con, connector: str, severities: tuple[str, ...] = ALERT_SEVER
         f"SELECT f.finding_id, f.severity, f.status, f.detection_id, f.title, "
         f"coalesce(f.actor_name, f.actor_account_id) AS actor, f.\"count\", f.first_seen, f.last_seen, "
         f"f.object, f.remote_address, f.message, f.day, f.changed_by, f.changed_at, f.note "
-        f"FROM ({LATEST_FINDINGS}) f WHERE f.connector = ? AND list_contains(?, f.severity) "
+        f"FROM ({latest_findings(con)}) f WHERE f.connector = ? AND list_contains(?, f.severity) "
         f"AND NOT coalesce(f.suppressed, false) AND list_contains(?, f.status) "
         f"ORDER BY {SEVERITY_RANK}, f.first_seen DESC",
         [connector, list(severities), list(OPEN_STATUSES)],

@@ -158,6 +158,16 @@ def _gate(path: Path) -> _ModeGate:
         return _GATES.setdefault(key, _ModeGate())
 
 
+def _sandbox(con: duckdb.DuckDBPyConnection, dirs: list[Path]) -> None:
+    # allowed_directories must be set while external access is still on; the lock
+    # then keeps a query from turning either back (or anything else) on.
+    allowed = [os.path.join(os.path.realpath(d), "") for d in dirs]
+    con.execute("SET allowed_directories = ?", [allowed])
+    con.execute("SET enable_external_access = false")
+    con.execute("SET autoload_known_extensions = false")
+    con.execute("SET lock_configuration = true")
+
+
 class Warehouse:
     def __init__(self, data_dir: Path, write_wait_s: float = 600.0, read_wait_s: float = 30.0):
         self.data_dir = Path(data_dir)
@@ -184,16 +194,24 @@ class Warehouse:
             finally:
                 con.close()
 
-    @contextlib.contextmanager
-    def reader(self) -> Iterator[duckdb.DuckDBPyConnection]:
+    def ensure_schema(self) -> None:
+        """Apply the schema (new tables of a newer release included) once per process.
+        Only the pipeline calls this; readers never run DDL nor take the writer's lock,
+        so `jira-etl sql`, `status` and `findings` work on a read-only data directory."""
         if str(self.path) not in _SCHEMA_APPLIED:
-            # The schema (new tables of a newer release included) needs the writer once
-            # per process; afterwards readers never write.
             with self.writer():
                 pass
+
+    @contextlib.contextmanager
+    def reader(self, sandbox_dirs: list[Path] | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A read-only connection. With `sandbox_dirs` (what `jira-etl sql` runs user
+        queries on), it can read files under those directories only, write none outside
+        them, load no extension, attach nothing, and cannot change its settings back."""
         with self._gate.hold(read_only=True):
             con = _connect(self.path, read_only=True, wait_s=self.read_wait_s)
             try:
+                if sandbox_dirs is not None:
+                    _sandbox(con, sandbox_dirs)
                 yield con
             finally:
                 con.close()

@@ -15,10 +15,10 @@ import dagster as dg
 import duckdb
 import pytest
 
-from jira_etl.definitions import connector_assets
+from jira_etl.defs.definitions import connector_assets
 from jira_etl.detections import catalogue
 from jira_etl.detections.evaluation import Planted, failures, score, table
-from jira_etl.resources import JiraResource, StorageResource
+from jira_etl.defs.resources import JiraResource, StorageResource
 from jira_etl.simulator.data import SiteData
 from jira_etl.simulator import scenarios
 from jira_etl.simulator.server import Faults, JiraSimulator

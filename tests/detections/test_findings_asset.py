@@ -8,9 +8,9 @@ import dagster as dg
 import duckdb
 import pytest
 
-from jira_etl.assets.findings import findings_asset_key
-from jira_etl.definitions import connector_assets
-from jira_etl.resources import JiraResource, StorageResource
+from jira_etl.defs.assets.findings import findings_asset_key
+from jira_etl.defs.definitions import connector_assets
+from jira_etl.defs.resources import JiraResource, StorageResource
 from jira_etl.simulator.data import SiteData
 from jira_etl.simulator.server import Faults, JiraSimulator
 
@@ -134,8 +134,8 @@ def test_findings_evaluated_while_collecting_equal_an_evaluation_after_the_load(
 
 
 def test_failing_findings_fail_the_run_after_the_records_are_materialized(data_dir, instance, tmp_path, monkeypatch):
-    from jira_etl.assets.extract import parquet_asset_key
-    from jira_etl.assets.load import duckdb_asset_key
+    from jira_etl.defs.assets.extract import parquet_asset_key
+    from jira_etl.defs.assets.load import duckdb_asset_key
     from jira_etl.detections import catalogue
     from jira_etl.detections import overrides
 
@@ -170,7 +170,7 @@ class RecordingRun:
 
 
 def test_a_day_is_evaluated_only_once_every_earlier_day_of_the_run_is_loaded():
-    from jira_etl.assets.findings import FindingsAsLoaded
+    from jira_etl.defs.assets.findings import FindingsAsLoaded
 
     d1, d2, d3, d4 = (START + dt.timedelta(days=i) for i in range(4))
     run = RecordingRun()
@@ -187,7 +187,7 @@ def test_a_day_is_evaluated_only_once_every_earlier_day_of_the_run_is_loaded():
 
 
 def test_a_failed_evaluation_stops_the_later_ones_and_is_raised_at_finish():
-    from jira_etl.assets.findings import FindingsAsLoaded
+    from jira_etl.defs.assets.findings import FindingsAsLoaded
 
     d1, d2, d3 = (START + dt.timedelta(days=i) for i in range(3))
     run = RecordingRun(fail_on=d2)

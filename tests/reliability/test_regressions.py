@@ -4,11 +4,12 @@ import datetime as dt
 import os
 import subprocess
 import sys
+import time
 
 import pyarrow.parquet as pq
 
 from jira_etl.normalize import SCHEMA
-from jira_etl.storage import parquet
+from jira_etl.storage import lake
 
 
 def test_a_killed_writers_temporary_is_removed_by_the_next_write_never_a_live_one(tmp_path):
@@ -16,26 +17,46 @@ def test_a_killed_writers_temporary_is_removed_by_the_next_write_never_a_live_on
     folder forever (nothing removed it). Temporaries now carry the writer's pid; the next
     write of the day removes those whose process is gone, and never one that is alive."""
     day = dt.date(2026, 3, 1)
-    folder = parquet.partition_dir(tmp_path, "acme", day)
+    folder = lake.partition_dir(tmp_path, "acme", day)
     folder.mkdir(parents=True)
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
     live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
-        stale = folder / f".data.parquet.{dead.pid}.0123abcd.tmp"
-        busy = folder / f".data.parquet.{live.pid}.4567cdef.tmp"
+        host = lake._host()
+        stale = folder / f".data.parquet.{host}.{dead.pid}.0123abcd.tmp"
+        busy = folder / f".data.parquet.{host}.{live.pid}.4567cdef.tmp"
         stale.write_bytes(b"half a file")
         busy.write_bytes(b"being written")
-        parquet.write_partition(SCHEMA.empty_table(), tmp_path, "acme", day)
+        lake.write_partition(SCHEMA.empty_table(), tmp_path, "acme", day)
         assert not stale.exists() and busy.exists()
-        with parquet.PartitionWriter(tmp_path, "acme", day + dt.timedelta(days=1)) as w:
-            assert w._tmp.name.split(".")[3] == str(os.getpid())
-        assert pq.read_table(parquet.partition_file(tmp_path, "acme", day)).num_rows == 0
-        assert parquet.remove_stale_temporaries(tmp_path) == 0 and busy.exists()
+        with lake.PartitionWriter(tmp_path, "acme", day + dt.timedelta(days=1)) as w:
+            assert w._tmp.name.split(".")[3:5] == [host, str(os.getpid())]
+        assert pq.read_table(lake.partition_file(tmp_path, "acme", day)).num_rows == 0
+        assert lake.remove_stale_temporaries(tmp_path) == 0 and busy.exists()
     finally:
         live.kill()
         live.wait()
-    assert parquet.remove_stale_temporaries(tmp_path) == 1 and not busy.exists()
+    assert lake.remove_stale_temporaries(tmp_path) == 1 and not busy.exists()
+
+
+def test_a_temporary_of_another_host_is_never_taken_for_a_dead_local_writer(tmp_path):
+    """Containers sharing a volume repeat pids: a temporary named by another host's live
+    writer, whose pid is free here, must survive; one older than a day is a leftover."""
+    day = dt.date(2026, 3, 1)
+    folder = lake.partition_dir(tmp_path, "acme", day)
+    folder.mkdir(parents=True)
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    other = folder / f".data.parquet.other-host.{dead.pid}.0123abcd.tmp"
+    other.write_bytes(b"being written elsewhere")
+    assert lake.remove_stale_temporaries(tmp_path) == 0 and other.exists()
+    old = time.time() - 25 * 3600
+    os.utime(other, (old, old))
+    assert lake.remove_stale_temporaries(tmp_path) == 1 and not other.exists()
+    legacy = folder / f".data.parquet.{dead.pid}.4567cdef.tmp"  # a release before hosts were named
+    legacy.write_bytes(b"half a file")
+    assert lake.remove_stale_temporaries(tmp_path) == 1 and not legacy.exists()
 
 
 def _page(records):
@@ -80,7 +101,7 @@ def test_a_body_without_records_fails_instead_of_publishing_an_empty_day(tmp_pat
         client = JiraClient(url, email="a@b.example", api_token="t", retry=RetryPolicy(max_retries=0))
         with pytest.raises(UnexpectedResponseError, match="records"):
             collect_day(client, "acme", day, tmp_path, slices=1, concurrency=1)
-    assert not parquet.partition_file(tmp_path, "acme", day).exists()
+    assert not lake.partition_file(tmp_path, "acme", day).exists()
 
 
 def test_a_non_latin1_email_is_sent_as_utf8_not_a_crash():

@@ -12,11 +12,11 @@ import pytest
 from conftest import BIN
 
 from jira_etl import settings
-from jira_etl.assets.analyst import HEALTH_CHECK, OPEN_CHECK, analyst_assets
+from jira_etl.defs.assets.analyst import HEALTH_CHECK, OPEN_CHECK, analyst_assets
 from jira_etl.cli import main as cli_main
 from jira_etl.detections import runner
 from jira_etl.report.render import build_report
-from jira_etl.resources import StorageResource
+from jira_etl.defs.resources import StorageResource
 from jira_etl.storage.triage import open_findings
 from jira_etl.storage.warehouse import Warehouse
 
@@ -136,7 +136,7 @@ def test_partitions_start_at_the_demos_first_day(demo_month, monkeypatch, tmp_pa
     assert settings.start_date() == demo_month.start
     # A fresh process, as `make dev` loads the definitions: the demo's 30 days and today.
     env = demo_month.env() | {"PYTHONPATH": ""}
-    out = subprocess.run([str(BIN.parent / "python"), "-c", "from jira_etl.partitions import daily_partitions as p; "
+    out = subprocess.run([str(BIN.parent / "python"), "-c", "from jira_etl.defs.partitions import daily_partitions as p; "
                           "k = p.get_partition_keys(); print(len(k), k[0])"], env=env, cwd=tmp_path,
                          capture_output=True, text=True, timeout=120)
     assert out.stdout.split() == ["31", str(demo_month.start)], out.stderr[-2000:]

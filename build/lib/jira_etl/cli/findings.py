@@ -1,0 +1,143 @@
+"""`jira-etl findings` and `jira-etl detections`.
+
+Imports stay light at module level so `jira-etl --help` stays quick.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import json
+import sys
+
+from jira_etl.cli.errors import CliError
+
+SEVERITIES = ("low", "medium", "high", "critical")
+FORMATS = ("table", "csv", "json")
+
+
+def register(sub) -> None:
+    """Add the two subcommands to jira-etl's subparsers."""
+    s = sub.add_parser("findings", help="list the detections' findings (table `findings`)")
+    s.add_argument("--since", help="first day, YYYY-MM-DD (UTC); default: 7 days ago")
+    s.add_argument("--severity", choices=SEVERITIES, help="only this severity and above")
+    s.add_argument("--connector", help="only this connector")
+    s.add_argument("--detection", help="only this detection id")
+    s.add_argument("--format", choices=FORMATS, default="table")
+    s.set_defaults(func=cmd_findings)
+
+    s = sub.add_parser("detections", help="the detection catalogue with descriptions")
+    s.add_argument("--format", choices=FORMATS, default="table")
+    s.set_defaults(func=cmd_detections)
+
+
+def query_findings(con, since: dt.date | None = None, severity: str | None = None,
+                   connector: str | None = None, detection: str | None = None) -> list[dict]:
+    levels = list(SEVERITIES[SEVERITIES.index(severity):]) if severity else list(SEVERITIES)
+    sql = (
+        "SELECT day, severity, detection_id, connector, coalesce(actor_name, actor_account_id) AS actor, "
+        "actor_account_id, first_seen, last_seen, object, remote_address, message, record_ids "
+        "FROM findings WHERE list_contains($levels, severity) AND day >= coalesce($since, DATE '1970-01-01') "
+        "AND ($connector IS NULL OR connector = $connector) AND ($detection IS NULL OR detection_id = $detection) "
+        "ORDER BY day, list_position(['critical', 'high', 'medium', 'low'], severity), first_seen, detection_id"
+    )
+    cur = con.execute(sql, {"levels": levels, "since": since, "connector": connector, "detection": detection})
+    cols = [d[0] for d in cur.description]
+    return [dict(zip(cols, row)) for row in cur.fetchall()]
+
+
+def _jsonable(value):
+    if isinstance(value, (dt.datetime, dt.date)):
+        return value.isoformat()
+    return value
+
+
+def _emit(rows: list[dict], fmt: str, table_cols: list[str], out=None) -> None:
+    out = out or sys.stdout
+    if fmt == "json":
+        print(json.dumps([{k: _jsonable(v) for k, v in r.items()} for r in rows], indent=1, default=str), file=out)
+    elif fmt == "csv":
+        if not rows:
+            return
+        w = csv.writer(out)
+        w.writerow(list(rows[0]))
+        for r in rows:
+            w.writerow([" ".join(map(str, v)) if isinstance(v, list) else _jsonable(v) for v in r.values()])
+    else:
+        from tabulate import tabulate
+
+        shown = [[_cell(r[c]) for c in table_cols] for r in rows]
+        print(tabulate(shown, headers=table_cols, tablefmt="github"), file=out)
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, list):
+        return ", ".join(map(str, value))
+    return str(value)
+
+
+def cmd_findings(args: argparse.Namespace) -> int:
+    import duckdb
+
+    from jira_etl import settings
+    from jira_etl.storage.warehouse import Warehouse
+
+    if args.since:
+        try:
+            since = dt.date.fromisoformat(args.since)
+        except ValueError:
+            raise CliError(f"--since: {args.since!r} is not a date in the form YYYY-MM-DD") from None
+    else:
+        since = dt.datetime.now(dt.timezone.utc).date() - dt.timedelta(days=7)
+    wh = Warehouse(settings.data_dir())
+    if not wh.path.exists():
+        raise CliError(f"no warehouse at {wh.path} yet: run `jira-etl backfill` (or `make demo`) first")
+    with wh.reader() as con:
+        try:
+            rows = query_findings(con, since, args.severity, args.connector, args.detection)
+        except duckdb.CatalogException:
+            raise CliError("no findings yet: run `jira-etl backfill` (the findings asset runs after the load)") from None
+    _emit(rows, args.format, ["day", "severity", "detection_id", "connector", "actor", "first_seen",
+                              "object", "remote_address", "message"])
+    if args.format == "table":
+        print(f"({len(rows)} finding(s) since {since}"
+              + (f", severity {args.severity} and above" if args.severity else "") + ")")
+    return 0
+
+
+def catalogue_rows() -> list[dict]:
+    from jira_etl.detections.catalogue import load_catalogue
+
+    return [{"id": d.id, "severity": d.severity, "section": d.section, "title": d.title,
+             "attack": d.attack or "", "rationale": d.rationale, "description": d.description,
+             "parameters": d.parameters, "optional": d.optional} for d in load_catalogue()]
+
+
+def cmd_detections(args: argparse.Namespace) -> int:
+    from jira_etl.detections.catalogue import CatalogueError
+    from jira_etl.storage.schema import load_hunting_views
+
+    try:
+        rows = catalogue_rows()
+    except CatalogueError as exc:
+        raise CliError(str(exc)) from None
+    if args.format == "table":
+        _emit(rows, "table", ["id", "severity", "section", "title", "attack"])
+        print("\nRationale and parameters (override in detections.yaml or $JIRA_ETL_DETECTIONS_CONFIG):")
+        for r in rows:
+            params = ", ".join(f"{k}={v}" for k, v in r["parameters"].items())
+            print(f"  {r['id']}: {r['rationale']}" + (f"\n      [{params}]" if params else ""))
+        print("\nHunting views (query with `jira-etl sql`):")
+        for v in load_hunting_views():
+            print(f"  {v.view_name}: {v.title}. {v.description}")
+    else:
+        if args.format == "csv":
+            for r in rows:
+                r["parameters"] = json.dumps(r["parameters"])
+        _emit(rows, args.format, [])
+    return 0

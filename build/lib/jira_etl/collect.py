@@ -1,0 +1,341 @@
+"""Plain functions behind the Dagster assets: one connector-day from Jira to Parquet.
+
+Nothing here knows about Dagster, so it is tested directly and reused by the CLI and
+the benchmark.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from jira_etl import normalize
+from jira_etl.sources.client import JiraClient
+from jira_etl.sources.stats import RecordSink, WalkStats
+from jira_etl.sources.slicing import iter_window, iter_windows
+from jira_etl.storage import lake
+
+UTC = dt.timezone.utc
+SPILL_ROWS = 5000
+PREVIEW_COLUMNS = ["id", "created", "summary", "category", "author_account_id", "object_item_name"]
+
+
+def day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """The inclusive window of a UTC day: 00:00:00.000 to 23:59:59.999."""
+    start = dt.datetime.combine(day, dt.time(), UTC)
+    return start, start + dt.timedelta(days=1) - dt.timedelta(milliseconds=1)
+
+
+def days_in_window(start: dt.datetime, end: dt.datetime) -> list[dt.date]:
+    """The days of a partition time window (end exclusive)."""
+    days, day = [], start.astimezone(UTC).date()
+    while dt.datetime.combine(day, dt.time(), UTC) < end:
+        days.append(day)
+        day += dt.timedelta(days=1)
+    return days
+
+
+def check_counts(table: pa.Table, start: dt.datetime, end: dt.datetime) -> tuple[int, int]:
+    """(ids seen more than once, rows whose `created` is missing or outside [start, end])."""
+    if not len(table):
+        return 0, 0
+    ids, created = table.column("id"), table.column("created")
+    inside = pc.and_(pc.greater_equal(created, pa.scalar(start, normalize.TS)),
+                     pc.less_equal(created, pa.scalar(end, normalize.TS)))
+    return len(ids) - len(pc.unique(ids)), len(table) - pc.sum(pc.fill_null(inside, False)).as_py()
+
+
+@dataclass
+class DayResult:
+    day: dt.date
+    path: Path
+    rows: int
+    preview: pd.DataFrame
+    walk: WalkStats = field(default_factory=WalkStats)
+    duplicate_ids: int = 0
+    outside_window: int = 0
+    unique_received: int = 0  # distinct ids fetched in this run
+    kept_from_previous: int = 0  # rows carried over from the partition's earlier file
+    fetched_from: dt.datetime | None = None
+
+
+def collect_day(
+    client: JiraClient,
+    connector: str,
+    day: dt.date,
+    data_dir: Path,
+    *,
+    slices: int = 1,
+    concurrency: int = 1,
+    incremental: bool = False,
+    overlap: dt.timedelta = dt.timedelta(minutes=10),
+) -> DayResult:
+    """Fetch every record of `day`, normalize, and atomically publish its Parquet file.
+
+    Any failure raises before the file is replaced, so a partial day is never published.
+    With `incremental` (the day still running), only what is newer than the newest
+    record already held, minus `overlap` for late writes, is fetched and merged by id.
+    """
+    start, end = day_bounds(day)
+    if not incremental:
+        return _collect_day_streaming(client, connector, day, data_dir, slices=slices, concurrency=concurrency)
+    previous = lake.read_partition(data_dir, connector, day) if incremental else None
+    fetch_start = start
+    if previous is not None and previous.num_rows:
+        newest = pc.max(previous.column("created")).as_py()
+        if newest is not None:
+            fetch_start = max(start, newest - overlap)
+    table, walk, received = _fetch_table(client, connector, fetch_start, end, slices=slices, concurrency=concurrency)
+    frame = normalize.to_dataframe(table)
+    kept = 0
+    if previous is not None and previous.num_rows:
+        # A fresh copy of a record wins over the held one; everything else is kept.
+        carried = previous.filter(pc.invert(pc.is_in(previous.column("id"), value_set=table.column("id"))))
+        kept = carried.num_rows
+        table = pa.concat_tables([table, carried.cast(table.schema)])
+        table = table.take(pc.sort_indices(table, sort_keys=[("id", "descending")]))
+        frame = normalize.to_dataframe(table)
+    path = lake.write_partition(table, data_dir, connector, day)
+    # What the asset checks judge, measured on exactly the table that was written.
+    duplicates, outside = check_counts(table, start, end)
+    # Keep only a few rows: a range run may cover months of busy days.
+    preview = frame[PREVIEW_COLUMNS].head(5)
+    return DayResult(day=day, path=path, rows=len(frame), preview=preview, walk=walk,
+                     duplicate_ids=duplicates, outside_window=outside,
+                     unique_received=received, kept_from_previous=kept, fetched_from=fetch_start)
+
+
+def _fetch_table(client: JiraClient, connector: str, start: dt.datetime, end: dt.datetime, *,
+                 slices: int, concurrency: int) -> tuple[pa.Table, WalkStats, int]:
+    """Every record of [start, end] as one table (newest first), for windows small enough
+    to hold: the running day's refresh."""
+    ingested = dt.datetime.now(UTC)
+    walk, tables, seen = WalkStats(), [], set()
+    for sink, stats in iter_window(client, start, end, slices=slices, concurrency=concurrency,
+                                   sink=lambda: ArrowSink(connector, ingested), probe=True):
+        walk.merge(stats)
+        table = sink.finish()
+        # Only a record without `created` can be in two slices: keep its first copy.
+        ids = table.column("id").to_pylist()
+        rows = [i for i, rid in enumerate(ids) if not (rid in seen or seen.add(rid))]
+        if len(rows) < len(ids):
+            walk.duplicates_dropped += len(ids) - len(rows)
+            table = table.take(rows)
+        tables.append(table)
+    table = pa.concat_tables(tables) if tables else normalize.SCHEMA.empty_table()
+    if table.num_rows > 1:
+        table = table.take(pc.sort_indices(table, sort_keys=[("id", "descending")]))
+    return table, walk, table.num_rows
+
+
+class ArrowSink(RecordSink):
+    """What a slice's walk fills when collecting: each page arrives as the records' JSON
+    texts and is parsed straight into Arrow (in the walking thread, mostly without the
+    GIL); the walk's bookkeeping is done on its columns. Its length is the number of
+    distinct ids kept, as for any sink."""
+
+    raw_pages = True
+
+    def __init__(self, connector: str, ingested: dt.datetime,
+                 spill: Callable[[pa.Table], None] | None = None, spill_rows: int = SPILL_ROWS):
+        super().__init__()
+        self.connector, self.ingested = connector, ingested
+        self._seen: set[int] = set()
+        self.tables: list[pa.Table] = []
+        # With `spill`, rows are handed on every `spill_rows` (from the walking thread),
+        # so a slice holds a few pages whatever its size and memory stays bounded by the
+        # number of threads, not by how big the slices of a day turn out to be.
+        self.spill, self.spill_rows = spill, spill_rows
+        self._held = 0
+
+    def __len__(self) -> int:
+        return len(self._seen)
+
+    def take_page(self, page: list[bytes], start_ms: int, end_ms: int, stats: WalkStats) -> tuple[int | None, int]:
+        table = normalize.from_raw(page, self.connector, self.ingested)
+        if table.num_rows != len(page):
+            return self._take_odd_page(page, table, start_ms, end_ms, stats)
+        ms = table.column("created").cast(pa.int64())
+        if ms.null_count == len(ms):
+            return None, 0
+        oldest = pc.min(ms).as_py()
+        at_oldest = pc.sum(pc.equal(ms, oldest)).as_py()
+        # Out of window (another partition collects it) only when `created` is known.
+        inside = pc.fill_null(pc.and_(pc.greater_equal(ms, start_ms), pc.less_equal(ms, end_ms)), True)
+        keep: list[int] = []
+        seen = self._seen
+        for i, (rid, ok) in enumerate(zip(table.column("id").to_pylist(), inside.to_pylist())):
+            if not ok:
+                stats.out_of_window_dropped += 1
+            elif rid in seen:
+                stats.duplicates_dropped += 1
+            else:
+                seen.add(rid)
+                keep.append(i)
+        if keep:
+            self._hold(table if len(keep) == table.num_rows else table.take(keep))
+        return oldest, at_oldest
+
+    def _hold(self, table: pa.Table) -> None:
+        self.tables.append(table)
+        self._held += table.num_rows
+        if self.spill is not None and self._held >= self.spill_rows:
+            self.spill(self.finish())
+
+    def _take_odd_page(self, page: list[bytes], table: pa.Table, start_ms: int, end_ms: int,
+                       stats: WalkStats) -> tuple[int | None, int]:
+        """A page with records that have no usable id: they still count for where the
+        page ends, so the record-by-record rules decide; their rows come from `table`."""
+        kept = RecordSink()
+        edge = kept.take_page([r for r in map(normalize._loads, page) if isinstance(r, dict)], start_ms, end_ms, stats)
+        fresh = {rid for rid in kept if rid not in self._seen}
+        stats.duplicates_dropped += len(kept) - len(fresh)
+        self._seen.update(fresh)
+        rows = []
+        for i, rid in enumerate(table.column("id").to_pylist()):
+            if rid in fresh:
+                fresh.discard(rid)  # first copy only, as the record-by-record rules keep
+                rows.append(i)
+        if rows:
+            self._hold(table.take(rows))
+        return edge
+
+    def finish(self) -> pa.Table:
+        """The slice's rows, newest first (by id, as a whole window would be sorted),
+        through the typed DataFrame stage."""
+        table = pa.concat_tables(self.tables).combine_chunks() if self.tables else normalize.SCHEMA.empty_table()
+        self.tables, self._held = [], 0
+        if table.num_rows > 1:
+            ids = table.column("id")
+            # Pages come newest first, so the slice is usually in order already.
+            if not pc.all(pc.greater(ids.slice(0, len(ids) - 1), ids.slice(1))).as_py():
+                table = table.take(pc.sort_indices(table, sort_keys=[("id", "descending")]))
+        return normalize.from_dataframe(normalize.to_dataframe(table))
+
+
+def _collect_day_streaming(client: JiraClient, connector: str, day: dt.date, data_dir: Path, *,
+                           slices: int, concurrency: int) -> DayResult:
+    (result,) = collect_days(client, connector, [day], data_dir, slices=slices, concurrency=concurrency)
+    return result
+
+
+class _DayInProgress:
+    """One complete day being streamed into its row groups, by the consumer at each
+    slice's end and by walking threads as their slices spill."""
+
+    def __init__(self, connector: str, day: dt.date, data_dir: Path):
+        self.day = day
+        self.writer = lake.PartitionWriter(data_dir, connector, day).__enter__()
+        self.walk = WalkStats()
+        self.received = 0
+        self.preview: pd.DataFrame | None = None
+        self.null_created_ids: set[int] = set()  # only these can appear in two slices
+        self._lock = threading.RLock()
+
+    def add(self, sink: ArrowSink, stats: WalkStats) -> None:
+        with self._lock:
+            self.walk.merge(stats)
+            self.received += len(sink)
+            self.write(sink.finish())
+
+    def write(self, table: pa.Table) -> None:
+        with self._lock:
+            nulls = table.filter(pc.is_null(table.column("created"))).column("id").to_pylist() if table.num_rows else []
+            if nulls:
+                again = [i for i in nulls if i in self.null_created_ids]
+                if again:
+                    self.walk.duplicates_dropped += len(again)
+                    self.received -= len(again)
+                    table = table.filter(pc.invert(pc.is_in(table.column("id"), value_set=pa.array(again, pa.int64()))))
+                self.null_created_ids.update(nulls)
+            if self.preview is None and table.num_rows:
+                self.preview = normalize.to_dataframe(table.slice(0, 5))[PREVIEW_COLUMNS]
+            self.writer.write(table)
+
+    def publish(self) -> DayResult:
+        self.writer.__exit__(None, None, None)
+        start, end = day_bounds(self.day)
+        # What the asset checks judge, measured on exactly the file that was published.
+        written = pq.read_table(self.writer.path, columns=["id", "created"])
+        duplicates, outside = check_counts(written, start, end)
+        preview = self.preview if self.preview is not None else normalize.empty_frame()[PREVIEW_COLUMNS]
+        return DayResult(day=self.day, path=self.writer.path, rows=len(written), preview=preview, walk=self.walk,
+                         duplicate_ids=duplicates, outside_window=outside,
+                         unique_received=self.received, kept_from_previous=0, fetched_from=start)
+
+    def abandon(self, exc: BaseException) -> None:
+        self.writer.__exit__(type(exc), exc, exc.__traceback__)
+
+
+def collect_days(client: JiraClient, connector: str, days: list[dt.date], data_dir: Path, *,
+                 slices: int = 1, concurrency: int = 1) -> Iterator[DayResult]:
+    """Complete days, each fetched whole and streamed slice by slice into row groups,
+    yielded as each is published (in the order they complete). Memory stays bounded by
+    a few slices and a row group per open day, whatever the volume; the next day's
+    slices start while a day's last ones finish. A day's file is published only when
+    every one of its slices has been walked, so a partial day is never visible; on any
+    failure, days not yet published are left as they were."""
+    ingested = dt.datetime.now(UTC)
+    _bound_allocator_caches()
+    open_days: dict[int, _DayInProgress] = {}
+    opening = threading.Lock()
+
+    def day_of(i: int) -> _DayInProgress:
+        with opening:  # walking threads spill into a day before the consumer sees it
+            if i not in open_days:
+                open_days[i] = _DayInProgress(connector, days[i], data_dir)
+            return open_days[i]
+
+    walks = iter_windows(client, [day_bounds(d) for d in days], slices=slices, concurrency=concurrency, probe=True,
+                         sink=lambda i: ArrowSink(connector, ingested, spill=day_of(i).write, spill_rows=SPILL_ROWS))
+    try:
+        for i, sink, stats in walks:
+            if sink is not None:
+                day_of(i).add(sink, stats)
+                continue
+            with opening:
+                day = open_days.pop(i, None) or _DayInProgress(connector, days[i], data_dir)
+            result = day.publish()
+            _release_memory()
+            yield result
+    except BaseException as exc:
+        walks.close()  # the walking threads stop (and stop spilling) before their days are dropped
+        for day in list(open_days.values()):
+            day.abandon(exc)
+        raise
+
+
+def _bound_allocator_caches(arenas: int = 2) -> None:
+    """Memory that allocators keep per thread grew with the walking threads: Arrow's
+    default pool (mimalloc) held its freed pages per thread, and glibc gives each new
+    thread an arena of its own. With 12 threads that was a good part of a backfill's
+    peak (fetching a 1M-record day: 685 MB, then 456 MB with Arrow on the system
+    allocator and glibc capped at two arenas, at the same speed). Process-wide, from
+    here on."""
+    pa.set_memory_pool(pa.system_memory_pool())
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").mallopt(-8, arenas)  # M_ARENA_MAX
+    except (OSError, AttributeError):
+        pass
+
+
+def _release_memory() -> None:
+    """Hand the day's freed buffers back to the OS (Arrow's pool and malloc keep them
+    otherwise), so the next stage's peak does not stack on this one's."""
+    pa.default_memory_pool().release_unused()
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass

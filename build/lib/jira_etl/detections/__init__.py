@@ -1,0 +1,1 @@
+"""Abnormal-activity detections over the DuckDB audit table (see catalogue.py)."""

@@ -1,0 +1,18 @@
+-- id: new_user_created
+-- title: User account created
+-- severity: low
+-- section: baseline
+-- attack: T1136 Create Account
+-- rationale: New accounts are a classic persistence step; each one should match a joiner.
+-- parameters: {}
+SELECT actor_account_id,
+       created AS first_seen,
+       created AS last_seen,
+       object,
+       remote_address,
+       format('{} created user {}', actor_label, coalesce(target_label, object_item_name)) AS message,
+       [id] AS record_ids
+FROM audit_events
+WHERE connector = $connector AND created >= $window_start AND created < $window_end
+  AND action = 'user created'
+  AND object_type = 'USER'

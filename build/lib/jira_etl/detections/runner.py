@@ -1,0 +1,162 @@
+"""Evaluating the catalogue: every enabled rule over each connector-day, the findings'
+grouping keys and stable ids, and the one-transaction replacement of a day's rows."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import queue
+from concurrent.futures import ThreadPoolExecutor
+from typing import Iterable
+
+import duckdb
+
+from jira_etl.detections.catalogue import HISTORY_DAYS, Detection, bind, load_catalogue
+from jira_etl.detections.overrides import Settings
+
+FINDING_COLUMNS = (
+    "connector", "day", "detection_id", "severity", "actor_account_id", "actor_name", "first_seen",
+    "last_seen", "object", "remote_address", "message", "record_ids", "title",
+    "finding_id", "group_key", "count", "suppressed", "suppression_reason",
+)
+
+
+def day_window(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    start = dt.datetime.combine(day, dt.time(), dt.timezone.utc)
+    return start, start + dt.timedelta(days=1)
+
+
+def run_detection(con: duckdb.DuckDBPyConnection, det: Detection, connector: str, day: dt.date,
+                  settings: Settings | None = None) -> list[dict]:
+    """The findings of one detection for one connector-day, as FINDING_COLUMNS dicts."""
+    settings = settings or Settings()
+    start, end = day_window(day)
+    sql = (
+        f"SELECT f.*, u.display_name AS actor_name FROM (\n{det.sql}\n) f "
+        "LEFT JOIN users u ON u.account_id = f.actor_account_id ORDER BY f.first_seen, f.actor_account_id"
+    )
+    cur = con.execute(sql, bind(det, connector, start, end, settings.parameters.get(det.id)))
+    cols = [d[0] for d in cur.description]
+    out = []
+    for row in cur.fetchall():
+        rec = dict(zip(cols, row))
+        ids = sorted({int(i) for i in (rec.get("record_ids") or []) if i is not None})
+        out.append({
+            "connector": connector, "day": day, "detection_id": det.id, "severity": settings.severity_of(det),
+            "actor_account_id": rec["actor_account_id"], "actor_name": rec["actor_name"],
+            "first_seen": rec["first_seen"], "last_seen": rec["last_seen"], "object": rec["object"],
+            "remote_address": rec["remote_address"], "message": rec["message"], "record_ids": ids,
+            "title": det.title, "count": len(ids), "suppressed": False, "suppression_reason": None,
+        })
+        out[-1]["group_key"] = group_key(out[-1])
+        out[-1]["finding_id"] = finding_id(det.id, connector, out[-1]["group_key"], ids)
+    return out
+
+
+def group_key(finding: dict) -> str:
+    """What a finding groups its records by, besides detection and connector."""
+    return "|".join(str(finding.get(k) or "") for k in ("actor_account_id", "object"))
+
+
+def finding_id(detection_id: str, connector: str, key: str, record_ids: list[int]) -> str:
+    """Deterministic id of a finding: the same group with the same first record always
+    gets the same id, so re-runs and refreshes update a finding instead of adding one."""
+    first = min(record_ids) if record_ids else ""
+    digest = hashlib.sha256(f"{detection_id}\x1f{connector}\x1f{key}\x1f{first}".encode()).hexdigest()
+    return digest[:24]
+
+
+def evaluate(con: duckdb.DuckDBPyConnection, connector: str, days: Iterable[dt.date],
+             settings: Settings | None = None, detections: Iterable[Detection] | None = None) -> list[dict]:
+    """Every enabled detection over each day (a reader connection is enough)."""
+    settings = settings or Settings()
+    dets = [d for d in (detections or load_catalogue()) if settings.is_enabled(d)]
+    days = sorted(days)
+    found: list[dict] = []
+    if not days:
+        return found
+    lo = day_window(days[0])[0] - dt.timedelta(days=HISTORY_DAYS)
+    hi = day_window(days[-1])[1]
+    # A rule's run over one day is a small query that leaves DuckDB's threads idle much
+    # of the time, so (rule, day) runs go side by side on two cursors (connection-scoped
+    # views and variables); results keep day order, then catalogue order. A cursor per
+    # day instead left one cursor idle while the other finished a day's slowest rules.
+    workers = min(len(days) * len(dets), 2)
+    cursors = [con] + [con.cursor() for _ in range(workers - 1)]
+    try:
+        for cur in cursors[1:]:
+            # Settings made on `con` for its session (the time zone rules bucket hours
+            # in) are not inherited by a new cursor.
+            cur.execute("SET TimeZone = ?", [con.execute("SELECT current_setting('TimeZone')").fetchone()[0]])
+        for cur in cursors:
+            _scope_events(cur, connector, lo, hi)
+        runs = [(det, day) for day in days for det in dets]
+        if workers <= 1:
+            per_run = [run_detection(con, det, connector, day, settings) for det, day in runs]
+        else:
+            free = queue.Queue()
+            for cur in cursors:
+                free.put(cur)
+
+            def one(run: tuple[Detection, dt.date]) -> list[dict]:
+                cur = free.get()
+                try:
+                    return run_detection(cur, run[0], connector, run[1], settings)
+                finally:
+                    free.put(cur)
+
+            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="detections") as pool:
+                per_run = list(pool.map(one, runs))
+    finally:
+        for cur in cursors:
+            _unscope_events(cur)
+        for cur in cursors[1:]:
+            cur.close()
+    return [f for found_by_run in per_run for f in found_by_run]
+
+
+def _scope_events(con: duckdb.DuckDBPyConnection, connector: str, lo: dt.datetime, hi: dt.datetime) -> None:
+    """The connector's events of the range and its history: a temporary view shadows the
+    view for this connection only (a read-only one allows it). A view, not a table:
+    materializing every column of the whole horizon took a third of a daily run at 10M
+    rows (about 11 of 33 s, spilling past the reader's memory limit), while through a
+    view each rule's own time filters reach the table scan, so a rule reads only the
+    days it asks for (its window, its look-back) and only the columns it uses.
+    The bounds are bound as variables (getvariable() is constant when the view is
+    bound), not formatted into the text."""
+    con.execute("SET VARIABLE jira_etl_eval_connector = ?", [connector])
+    con.execute("SET VARIABLE jira_etl_eval_lo = ?", [lo])
+    con.execute("SET VARIABLE jira_etl_eval_hi = ?", [hi])
+    # Qualified with the database: `main.audit_events` alone would bind to this view itself.
+    base = '"{}".main.audit_events'.format(con.execute("SELECT current_database()").fetchone()[0].replace('"', '""'))
+    con.execute(f"CREATE OR REPLACE TEMP VIEW audit_events AS SELECT * FROM {base} "
+                "WHERE connector = getvariable('jira_etl_eval_connector') "
+                "AND created >= getvariable('jira_etl_eval_lo') AND created < getvariable('jira_etl_eval_hi')")
+
+
+def _unscope_events(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("DROP VIEW IF EXISTS temp.audit_events")
+    for name in ("connector", "lo", "hi"):
+        con.execute(f"RESET VARIABLE jira_etl_eval_{name}")
+
+
+def replace_findings(con: duckdb.DuckDBPyConnection, connector: str, days: list[dt.date],
+                     findings: list[dict]) -> int:
+    """Replace the findings of these connector-days in one transaction (idempotent)."""
+    now = dt.datetime.now(dt.timezone.utc)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute("DELETE FROM findings WHERE connector = ? AND list_contains(?, day)", [connector, list(days)])
+        if findings:
+            # One columnar insert (row-by-row executemany took ~0.3 s for 500 findings).
+            import pyarrow as pa
+
+            cols = {c: [f[c] for f in findings] for c in FINDING_COLUMNS}
+            new_rows = pa.table({**cols, "evaluated_at": [now] * len(findings)})  # noqa: F841 - read by DuckDB
+            con.execute(f"INSERT INTO findings ({', '.join(FINDING_COLUMNS)}, evaluated_at) "
+                        f"SELECT {', '.join(FINDING_COLUMNS)}, evaluated_at FROM new_rows")
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return len(findings)

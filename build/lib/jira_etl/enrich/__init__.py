@@ -1,0 +1,1 @@
+"""Context for audit records: author names (users table) and IP classes (ip_info table)."""

@@ -1,0 +1,160 @@
+"""Settings read once from the environment (and a `.env` in the project root).
+
+Everything that can be wrong in configuration is checked here and reported with the
+variable's name, so a bad value stops the run before any request is made.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import os
+import re
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from dotenv import load_dotenv
+
+DEFAULT_START_DATE = "2025-01-01"
+ATLASSIAN_GATEWAY = "https://api.atlassian.com"
+_SITE_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
+
+
+class ConfigError(ValueError):
+    """A configuration value is missing or malformed; the message names the field."""
+
+
+def load_env_file() -> None:
+    # The `.env` of the working directory wins over nothing but never over the real
+    # environment, so CI and shells can always override it.
+    load_dotenv(Path.cwd() / ".env", override=False)
+
+
+def data_dir() -> Path:
+    return Path(os.environ.get("JIRA_ETL_DATA_DIR") or "./data").resolve()
+
+
+def start_date() -> dt.date:
+    raw = os.environ.get("JIRA_ETL_START_DATE") or DEFAULT_START_DATE
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError:
+        raise ConfigError(f"JIRA_ETL_START_DATE: {raw!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _minutes(var: str, default: int, low: int, high: int) -> int:
+    raw = os.environ.get(var) or str(default)
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{var}: {raw!r} is not a whole number of minutes") from None
+    if not low <= value <= high:
+        raise ConfigError(f"{var}: {value} is outside {low}..{high} minutes")
+    return value
+
+
+def refresh_minutes() -> int:
+    """How often the running day is refreshed (JIRA_ETL_REFRESH_MINUTES, default 15)."""
+    return _minutes("JIRA_ETL_REFRESH_MINUTES", 15, 1, 720)
+
+
+def finalize_grace_minutes() -> int:
+    """How long after midnight UTC yesterday is finalized (JIRA_ETL_FINALIZE_GRACE_MINUTES, default 30)."""
+    return _minutes("JIRA_ETL_FINALIZE_GRACE_MINUTES", 30, 0, 23 * 60)
+
+
+def refresh_overlap() -> dt.timedelta:
+    """How far before the newest held record a refresh starts, to catch late writes."""
+    return dt.timedelta(minutes=_minutes("JIRA_ETL_REFRESH_OVERLAP_MINUTES", 10, 0, 24 * 60))
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def resolve_site(value: str, field: str = "JIRA_SITE") -> str:
+    """Turn a site/organization name or URL into the base URL requests go to.
+
+    `acme` -> `https://acme.atlassian.net`; `https://jira.acme.com` is kept; plain http
+    only for loopback (the simulator). Anything that could send the credentials
+    somewhere unexpected (user-info, paths, queries, odd schemes) is refused.
+    """
+    raw = (value or "").strip()
+    if not raw:
+        raise ConfigError(f"{field} is empty: set it to your site name (acme) or URL")
+    if "://" not in raw:
+        name = raw.removesuffix(".atlassian.net")
+        if not _SITE_NAME.match(name):
+            raise ConfigError(
+                f"{field}: {raw!r} is not a site name (letters, digits and hyphens, "
+                "as in https://<name>.atlassian.net) nor an https:// URL"
+            )
+        return f"https://{name.lower()}.atlassian.net"
+    if any(c.isspace() or not c.isprintable() for c in raw):
+        # urlsplit silently drops tabs and newlines, which can hide another host.
+        raise ConfigError(f"{field}: {raw!r} contains whitespace or control characters")
+    try:
+        parts = urlsplit(raw)
+    except ValueError as exc:  # a broken IPv6 literal, NFKC look-alikes of / ? # @ :
+        raise ConfigError(f"{field}: {raw!r} is not a valid URL ({exc})") from None
+    scheme = parts.scheme.lower()
+    try:
+        host = parts.hostname or ""
+        port = parts.port
+    except ValueError:
+        raise ConfigError(f"{field}: {raw!r} has an invalid host or port") from None
+    if parts.username is not None or parts.password is not None or "@" in parts.netloc:
+        raise ConfigError(f"{field}: credentials in the URL are not allowed; use JIRA_EMAIL/JIRA_API_TOKEN")
+    if not host:
+        raise ConfigError(f"{field}: {raw!r} has no host")
+    if not host.isascii():
+        raise ConfigError(
+            f"{field}: host {host!r} is not plain ASCII (a look-alike of another site?); "
+            "write an internationalized name in its xn-- form if it really is yours"
+        )
+    if parts.query or parts.fragment:
+        raise ConfigError(f"{field}: {raw!r} must not carry a query or fragment")
+    if parts.path not in ("", "/"):
+        raise ConfigError(f"{field}: {raw!r} must be the site root, without a path")
+    if scheme == "https":
+        pass
+    elif scheme == "http":
+        if not _is_loopback(host):
+            raise ConfigError(f"{field}: plain http is only allowed for loopback (the simulator); use https://")
+    else:
+        raise ConfigError(f"{field}: scheme {parts.scheme!r} is not supported; use https://")
+    host_part = f"[{host}]" if ":" in host else host
+    return f"{scheme}://{host_part}" + (f":{port}" if port else "")
+
+
+def validate_email(value: str, field: str = "JIRA_EMAIL") -> str:
+    email = (value or "").strip()
+    if not re.fullmatch(r"[^@\s:]+@[^@\s:]+", email):
+        raise ConfigError(f"{field}: {email!r} is not an email address")
+    return email
+
+
+def validate_token(value: str, field: str = "JIRA_API_TOKEN") -> str:
+    token = (value or "").strip()
+    if not token:
+        raise ConfigError(f"{field} is empty")
+    if any(c.isspace() for c in token):
+        # Never echo the token itself.
+        raise ConfigError(f"{field} contains whitespace; paste the token exactly as issued")
+    if not (token.isascii() and token.isprintable()):
+        raise ConfigError(f"{field} contains characters no API token has (non-ASCII or control characters, "
+                          "such as a curly quote or an invisible character pasted with it)")
+    return token
+
+
+def gateway_base(gateway: str, cloud_id: str, field: str = "JIRA_CLOUD_ID") -> str:
+    """Base URL for OAuth / scoped-token access: {gateway}/ex/jira/{cloudId}."""
+    cid = (cloud_id or "").strip()
+    if not re.fullmatch(r"[A-Za-z0-9-]{1,64}", cid):
+        raise ConfigError(f"{field}: {cid!r} is not a cloud id (from accessible-resources, field 'id')")
+    return resolve_site(gateway, "gateway") + f"/ex/jira/{cid}"

@@ -1,0 +1,244 @@
+"""Walking several windows (the days of a range) on a pool of threads: each window cut
+into time slices sized from a probe page, a thread left without work splitting the
+busiest walk below its cursor or opening the next window, and everything stopping when
+one slice fails."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import queue
+import threading
+from collections import deque
+from typing import Callable, Iterator
+
+from jira_etl.records import dt_to_ms
+from jira_etl.sources.client import PAGE_LIMIT, JiraClient
+from jira_etl.sources.stats import RecordSink, WalkStats
+from jira_etl.sources.walk import _Slice, _slice_bounds, _slices_for_volume, _Stopped, _walk
+
+log = logging.getLogger(__name__)
+
+
+def iter_window(
+    client: JiraClient,
+    start: dt.datetime,
+    end: dt.datetime,
+    *,
+    limit: int = PAGE_LIMIT,
+    slices: int = 1,
+    concurrency: int = 1,
+    sink: Callable[[], RecordSink] = RecordSink,
+    probe: bool = False,
+    min_split: int | None = None,
+) -> Iterator[tuple[RecordSink, WalkStats]]:
+    """Walk [start, end] (inclusive) slice by slice, yielding each slice's records (a
+    `sink()`, filled by the walk) and its stats: newest slice first when walked by one
+    thread, in the order they finish otherwise. See `iter_windows`."""
+    for _, out, stats in iter_windows(client, [(start, end)], limit=limit, slices=slices, concurrency=concurrency,
+                                      sink=lambda _: sink(), probe=probe, min_split=min_split):
+        if out is not None:
+            yield out, stats
+
+
+class _Window:
+    def __init__(self, index: int, start: dt.datetime, end: dt.datetime):
+        self.index, self.start, self.end = index, start, end
+        self.start_ms, self.end_ms = dt_to_ms(start), dt_to_ms(end)
+        self.outstanding = 0  # slices handed out and not yet yielded
+        self.planned = False  # its slices are known (after the probe)
+
+
+def iter_windows(
+    client: JiraClient,
+    windows: list[tuple[dt.datetime, dt.datetime]],
+    *,
+    limit: int = PAGE_LIMIT,
+    slices: int = 1,
+    concurrency: int = 1,
+    sink: Callable[[int], RecordSink] = lambda _: RecordSink(),
+    probe: bool = False,
+    min_split: int | None = None,
+    open_windows: int = 2,
+) -> Iterator[tuple[int, RecordSink | None, WalkStats | None]]:
+    """Walk several inclusive windows (the days of a backfill) slice by slice, yielding
+    (window index, sink, stats) for each finished slice and (window index, None, None)
+    once all of a window's slices have been yielded. `sink(window index)` makes each
+    slice's sink.
+
+    Each slice is walked exactly as a whole window would be (see the module docstring);
+    only the container differs, so a sink may turn records into columns as they come.
+    Up to `concurrency` slices are walked at once, from up to `open_windows` windows, so
+    the next day starts while the last slices of a day finish; a thread left without a
+    slice splits the busiest walk; at most one more finished slice waits for the
+    consumer. Memory is bounded by a few slices, not by the windows.
+    With `probe`, one request for a window's newest page sizes its fan-out first: a
+    page that is not full means a small window, walked as one slice; otherwise the
+    page's time span (or Jira's `total` when larger) estimates the volume, at most
+    RECORDS_PER_SLICE a slice. A walk is split only while it has an estimated
+    `min_split` records left (default two pages: each new slice costs a request).
+    """
+    pending = [_Window(i, s, e) for i, (s, e) in enumerate(windows)]
+    min_split = 2 * limit if min_split is None else min_split
+
+    def plan(w: _Window) -> list[_Slice]:
+        if w.end_ms < w.start_ms:
+            return []
+        n = slices
+        if probe and slices > 1:
+            page, total = client.audit_page_total(w.start, w.end, limit=limit)
+            n = _slices_for_volume(page, limit, w.end_ms - w.start_ms + 1, slices, total)
+        spans = [_Slice(lo, hi) for lo, hi in _slice_bounds(w.start_ms, w.end_ms, n)[::-1]]
+        for span in spans:
+            span.window = w
+        return spans
+
+    def run(span: _Slice, stop: threading.Event | None = None) -> tuple[RecordSink, WalkStats]:
+        out, local = sink(span.window.index), WalkStats(windows_split=int(span.born_of_split or span.hi != span.window.end_ms))
+        _walk(client, span, limit, out, local, stop)
+        return out, local
+
+    if concurrency <= 1:
+        for w in pending:
+            for span in plan(w):
+                yield (w.index, *run(span))
+            yield w.index, None, None
+        return
+    yield from _walk_concurrently(pending, plan, run, concurrency, min_split, max(1, open_windows))
+
+
+def _walk_concurrently(pending: list[_Window], plan: Callable, run: Callable, concurrency: int,
+                       min_split: int, open_windows: int) -> Iterator:
+    """The threads behind `iter_windows`.
+
+    Days are not uniform (office hours, bulk jobs), so a fixed cut leaves threads idle
+    while one slice walks most of the day: a thread with nothing left to start opens the
+    next window if it may, or else splits the walk with the most records left (by the
+    density it has read so far), taking the older half of what that walk has not
+    reached yet.
+    """
+    cond = threading.Condition()
+    todo: deque[_Slice] = deque()
+    active: list[_Slice] = []
+    waiting = deque(pending)
+    opened: list[_Window] = []  # planned or being planned, not yet complete
+    stop = threading.Event()
+    results: queue.Queue = queue.Queue(maxsize=1)  # at most one finished slice waits
+
+    def next_task() -> _Slice | _Window | None:
+        with cond:
+            while not stop.is_set():
+                if todo:
+                    span = todo.popleft()
+                elif waiting and len(opened) < open_windows:
+                    w = waiting.popleft()
+                    opened.append(w)
+                    return w
+                else:
+                    widest = max(active, key=_Slice.left_estimate, default=None)
+                    span = widest.split() if widest and widest.left_estimate() >= min_split else None
+                    if span is None:
+                        if not active and not waiting and all(w.planned for w in opened):
+                            return None
+                        cond.wait(0.05)  # walks move on (more to split), end, or windows close
+                        continue
+                    span.window = widest.window
+                    span.window.outstanding += 1
+                active.append(span)
+                return span
+            return None
+
+    def worker() -> None:
+        try:
+            while (task := next_task()) is not None:
+                if isinstance(task, _Window):
+                    spans = plan(task)
+                    with cond:
+                        task.outstanding += len(spans)
+                        task.planned = True
+                        todo.extend(spans)
+                        cond.notify_all()
+                    if not spans:
+                        results.put(("window", task))
+                    continue
+                try:
+                    result = run(task, stop)
+                finally:
+                    with cond:
+                        active.remove(task)
+                        cond.notify_all()
+                results.put(("slice", (task.window, result)))
+        except _Stopped:
+            pass
+        except BaseException as exc:  # handed to the consumer, raised there
+            stop.set()
+            results.put(("error", exc))
+        finally:
+            results.put(("done", None))
+
+    threads = [threading.Thread(target=worker, name=f"jira-slice-{i}", daemon=True) for i in range(concurrency)]
+    for t in threads:
+        t.start()
+    running = len(threads)
+    try:
+        while running:
+            kind, value = results.get()
+            if kind == "done":
+                running -= 1
+            elif kind == "error":
+                raise value
+            elif kind == "window":
+                yield from _close_window(value, cond, opened)
+            else:
+                w, (out, stats) = value
+                yield w.index, out, stats
+                with cond:
+                    w.outstanding -= 1
+                    complete = w.planned and w.outstanding == 0
+                if complete:
+                    yield from _close_window(w, cond, opened)
+    finally:
+        stop.set()
+        with cond:
+            cond.notify_all()
+        while running:  # unblock workers waiting to hand over a slice
+            if results.get()[0] == "done":
+                running -= 1
+        for t in threads:
+            t.join()
+
+
+def _close_window(w: _Window, cond: threading.Condition, opened: list[_Window]) -> Iterator:
+    yield w.index, None, None
+    with cond:
+        opened.remove(w)
+        cond.notify_all()
+
+
+def fetch_window(
+    client: JiraClient,
+    start: dt.datetime,
+    end: dt.datetime,
+    *,
+    limit: int = PAGE_LIMIT,
+    slices: int = 1,
+    concurrency: int = 1,
+    min_split: int | None = None,
+) -> tuple[list[dict], WalkStats]:
+    """Every record with start <= created <= end (both inclusive), each once, newest first.
+
+    With `slices` > 1 the window is cut into that many adjacent time slices (inclusive
+    bounds that neither share nor skip a millisecond), walked by `concurrency` threads.
+    """
+    total = WalkStats()
+    merged: dict[int, dict] = {}
+    for part, local in iter_window(client, start, end, limit=limit, slices=slices, concurrency=concurrency,
+                                   min_split=min_split):
+        total.merge(local)
+        for rid, rec in part.items():
+            if rid in merged:
+                total.duplicates_dropped += 1
+            else:
+                merged[rid] = rec
+    records = sorted(merged.values(), key=lambda r: int(r["id"]), reverse=True)
+    return records, total

@@ -1,0 +1,91 @@
+"""Loading day files into DuckDB on a background thread while later days are fetched."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from pathlib import Path
+from typing import Callable
+
+from jira_etl.storage.warehouse import Warehouse
+
+
+class DayLoader:
+    """Replaces connector-days in the warehouse as their Parquet files are published.
+
+    While a backfill walks the next days, the collector leaves CPU idle (it waits on
+    the API), so a day is loaded as soon as its file is in place instead of all days
+    after the last one. One thread, one load at a time: each load takes every day
+    published since the previous one began, in one transaction
+    (`Warehouse.load_partitions`), so a long range costs a few loads, not one per day.
+    A day in DuckDB is always exactly its published file. A failed load stops the
+    loading, never the collection (the files are the source; loading them again is a
+    DuckDB-only materialization); `finish` raises it.
+
+    `on_loaded(counts)` is called on the loader's thread after each load with the days
+    it loaded (the findings of a run are evaluated there, day by day, while the
+    collection goes on); it must not raise: its failures are its own to report."""
+
+    def __init__(self, warehouse: Warehouse, connector: str,
+                 on_loaded: Callable[[dict[dt.date, int]], None] | None = None):
+        self.warehouse, self.connector = warehouse, connector
+        self.on_loaded = on_loaded
+        self.counts: dict[dt.date, int] = {}
+        self._pending: dict[dt.date, Path] = {}
+        self._closed = False
+        self._abandoned = False
+        self._error: BaseException | None = None
+        self._cond = threading.Condition()
+        self._thread = threading.Thread(target=self._run, name=f"load-{connector}", daemon=True)
+        self._thread.start()
+
+    def add(self, day: dt.date, path: Path) -> None:
+        with self._cond:
+            if self._closed:
+                raise RuntimeError("the loader is closed")
+            if self._error is None:
+                self._pending[day] = path
+                self._cond.notify()
+
+    def finish(self) -> dict[dt.date, int]:
+        """Wait until every added day is loaded; their row counts."""
+        self._close()
+        if self._error is not None:
+            raise self._error
+        return dict(self.counts)
+
+    def abandon(self) -> None:
+        """After a failed extraction: days not yet begun are dropped (the next run loads
+        them), the load in progress is let finish, so no transaction is cut short, and
+        `on_loaded` is not called again."""
+        with self._cond:
+            self._pending.clear()
+            self._abandoned = True
+        self._close()
+
+    def _close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._cond.notify()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._pending and not self._closed:
+                    self._cond.wait()
+                if not self._pending:
+                    return
+                batch, self._pending = self._pending, {}
+            try:
+                loaded = self.warehouse.load_partitions(self.connector, batch)
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller
+                with self._cond:
+                    self._error = exc
+                    self._pending.clear()
+                return
+            with self._cond:
+                self.counts.update(loaded)
+                follow_up = self.on_loaded is not None and not self._abandoned
+            if follow_up:
+                self.on_loaded(loaded)
