@@ -7,8 +7,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from browser import Browser, chromium_or_skip
-from conftest import planted_actor_names
+from report_browser import Browser, chromium_or_skip
+from report_helpers import planted_actor_names
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "data" / "test-artifacts" / "report"
 PLANTED = {"privilege_escalation_chain": "critical", "mass_user_removal": "high", "new_site_admin": "high",

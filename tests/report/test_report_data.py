@@ -9,7 +9,7 @@ import subprocess
 
 import dagster as dg
 import pytest
-from conftest import BIN
+from report_helpers import BIN
 
 from jira_etl import settings
 from jira_etl.defs.assets.analyst import HEALTH_CHECK, OPEN_CHECK, analyst_assets
