@@ -34,12 +34,44 @@ def data_dir() -> Path:
     return Path(os.environ.get("JIRA_ETL_DATA_DIR") or "./data").resolve()
 
 
+DEMO_START_FILE = "demo_start_date"
+
+
 def start_date() -> dt.date:
-    raw = os.environ.get("JIRA_ETL_START_DATE") or DEFAULT_START_DATE
+    """The first daily partition: JIRA_ETL_START_DATE, else (only while no real site is
+    configured) the first day `jira-etl demo` collected, so the UI's partition bar shows
+    the demo's days, else DEFAULT_START_DATE."""
+    raw = os.environ.get("JIRA_ETL_START_DATE") or _demo_start() or DEFAULT_START_DATE
     try:
         return dt.date.fromisoformat(raw)
     except ValueError:
         raise ConfigError(f"JIRA_ETL_START_DATE: {raw!r} is not a date (YYYY-MM-DD)") from None
+
+
+def simulator_only() -> bool:
+    """No site configured anywhere: the connector `demo` talks to the built-in simulator."""
+    return not (os.environ.get("JIRA_SITE") or os.environ.get("JIRA_CLOUD_ID") or os.environ.get("JIRA_ETL_CONNECTORS")
+                or (Path.cwd() / "connectors.yaml").exists())
+
+
+def _demo_start() -> str | None:
+    marker = data_dir() / DEMO_START_FILE
+    if not simulator_only() or not marker.is_file():
+        return None
+    return marker.read_text().strip() or None
+
+
+def remember_demo_start(day: dt.date) -> dt.date:
+    """Called by the demo: the simulator connector's partitions start at its first day
+    (the earliest of every demo run kept in this data directory)."""
+    marker = data_dir() / DEMO_START_FILE
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        day = min(day, dt.date.fromisoformat(marker.read_text().strip()))
+    except (OSError, ValueError):
+        pass
+    marker.write_text(day.isoformat() + "\n")
+    return day
 
 
 def _minutes(var: str, default: int, low: int, high: int) -> int:

@@ -20,7 +20,9 @@ def test_definitions_resolve_for_simulator_and_several_connectors(tmp_path, monk
     repo = defs.get_repository_def()
     assert {"collect_acme", "collect_beta", "test_connection_acme", "test_connection_beta"} <= set(repo.job_names)
     keys = {k.to_user_string() for k in repo.asset_graph.get_all_asset_keys()}
-    assert {"acme/audit_records_parquet", "beta/audit_records_duckdb", "beta/findings"} <= keys
+    assert {"acme/audit_records_parquet", "beta/audit_records_duckdb", "beta/findings", "acme/report",
+            "beta/open_findings", "beta/collection_health"} <= keys
+    assert {"collection_health_acme", "collection_health_beta"} <= set(repo.job_names)
     schedules = {s.name for s in repo.schedule_defs}
-    assert schedules == {"acme_refresh_today", "acme_finalize_yesterday", "beta_refresh_today", "beta_finalize_yesterday",
-                         "acme_compact_months", "beta_compact_months"}
+    assert schedules == {f"{c}_{s}" for c in ("acme", "beta")
+                         for s in ("refresh_today", "finalize_yesterday", "collection_health", "compact_months")}

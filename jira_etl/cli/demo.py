@@ -37,9 +37,12 @@ def cmd_demo(args) -> int:
     sim = JiraSimulator(data)
     url = sim.start()
     # The demo always talks to the simulator, whatever .env says.
+    # The partitions of the simulator connector start at the demo's first day (also for
+    # a later `make dev`), not at the default start date hundreds of days earlier.
+    first = settings.remember_demo_start(start)
     os.environ.update(JIRA_SITE=url, JIRA_EMAIL=sim.email, JIRA_API_TOKEN=sim.token, JIRA_CONNECTOR="demo")
     os.environ.pop("JIRA_ETL_CONNECTORS", None)
-    os.environ.setdefault("JIRA_ETL_START_DATE", min(start, settings.start_date()).isoformat())
+    os.environ.setdefault("JIRA_ETL_START_DATE", first.isoformat())
     print(f"simulator: {url} (built-in Jira Cloud API, deterministic data, {len(DEMO_SCENARIOS)} planted attacks)")
     try:
         outcome = run_backfill(start, end, ["demo"])
@@ -72,4 +75,10 @@ def cmd_demo(args) -> int:
     print("Findings: .venv/bin/jira-etl findings --severity high")
     print("Status:   .venv/bin/jira-etl status")
     print("UI:       make dev, then open http://127.0.0.1:3000 (Assets > demo > Materialize / backfill)")
-    return 0 if outcome["demo"]["success"] else 1
+    if not outcome["demo"]["success"]:
+        return 1
+    from jira_etl.cli.report import materialize_analyst_assets
+
+    shown = materialize_analyst_assets("demo", end)
+    print(f"Report:   {shown['path'] or 'not written (see the run in the UI)'}")
+    return 0 if shown["success"] else 1

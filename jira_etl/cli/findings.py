@@ -26,6 +26,9 @@ def register(sub) -> None:
     s.add_argument("--detection", help="only this detection id")
     s.add_argument("--format", choices=FORMATS, default="table")
     s.set_defaults(func=cmd_findings)
+    from jira_etl.cli.report import register_triage
+
+    register_triage(s)  # findings ack|resolve|reopen ID
 
     s = sub.add_parser("detections", help="the detection catalogue with descriptions")
     s.add_argument("--format", choices=FORMATS, default="table")
@@ -34,11 +37,14 @@ def register(sub) -> None:
 
 def query_findings(con, since: dt.date | None = None, severity: str | None = None,
                    connector: str | None = None, detection: str | None = None) -> list[dict]:
+    from jira_etl.storage.triage import triage_table
+
     levels = list(SEVERITIES[SEVERITIES.index(severity):]) if severity else list(SEVERITIES)
     sql = (
         "SELECT day, severity, detection_id, connector, coalesce(actor_name, actor_account_id) AS actor, "
-        "actor_account_id, first_seen, last_seen, object, remote_address, message, record_ids "
-        "FROM findings WHERE list_contains($levels, severity) AND day >= coalesce($since, DATE '1970-01-01') "
+        "actor_account_id, first_seen, last_seen, object, remote_address, message, record_ids, finding_id, "
+        f"coalesce(t.status, 'open') AS status FROM findings LEFT JOIN {triage_table(con)} t USING (finding_id) "
+        "WHERE list_contains($levels, severity) AND day >= coalesce($since, DATE '1970-01-01') "
         "AND ($connector IS NULL OR connector = $connector) AND ($detection IS NULL OR detection_id = $detection) "
         "ORDER BY day, list_position(['critical', 'high', 'medium', 'low'], severity), first_seen, detection_id"
     )
@@ -103,7 +109,7 @@ def cmd_findings(args: argparse.Namespace) -> int:
         except duckdb.CatalogException:
             raise CliError("no findings yet: run `jira-etl backfill` (the findings asset runs after the load)") from None
     _emit(rows, args.format, ["day", "severity", "detection_id", "connector", "actor", "first_seen",
-                              "object", "remote_address", "message"])
+                              "object", "remote_address", "message", "finding_id", "status"])
     if args.format == "table":
         print(f"({len(rows)} finding(s) since {since}"
               + (f", severity {args.severity} and above" if args.severity else "") + ")")

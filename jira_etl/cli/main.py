@@ -9,7 +9,7 @@ import os
 import sys
 
 from jira_etl import settings
-from jira_etl.cli import backfill, collection, delivery, demo, findings
+from jira_etl.cli import backfill, collection, delivery, demo, findings, report
 from jira_etl.cli.errors import CliError
 
 
@@ -70,6 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     findings.register(sub)
     delivery.register(sub)  # deliver, export
+    report.register(sub)
     return p
 
 

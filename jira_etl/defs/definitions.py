@@ -8,6 +8,7 @@ import warnings
 
 import dagster as dg
 
+from jira_etl.defs.assets.analyst import analyst_assets, health_job, health_schedule
 from jira_etl.defs.assets.audit_records import build_audit_records_assets
 from jira_etl.defs.assets.compaction import build_compaction_asset, compaction_job, compaction_schedule
 from jira_etl.defs.assets.connection import build_connection_check, build_connection_job
@@ -46,13 +47,15 @@ def build_definitions() -> dg.Definitions:
         logging.getLogger("jira_etl").warning(notice)
     assets, checks, jobs, schedules, resources = [], [], [], [], {}
     for c in connectors:
-        assets.extend(connector_assets(c.name))
+        assets.extend(connector_assets(c.name) + analyst_assets(c.name))
         assets.append(build_ocsf_asset(c.name))  # <c>/ocsf_events: the Security Lake export
         job = dg.define_asset_job(f"collect_{c.name}", selection=dg.AssetSelection.groups(c.name),
                                   tags={"jira_etl/connector": c.name})
-        jobs += [job, build_connection_job(c.name)]
+        health = health_job(c.name)  # also alone, so a failed collection still shows
+        jobs += [job, health, build_connection_job(c.name)]
         checks.append(build_connection_check(c.name))
-        schedules += [refresh_today_schedule(job, c.name), finalize_yesterday_schedule(job, c.name)]
+        schedules += [refresh_today_schedule(job, c.name), finalize_yesterday_schedule(job, c.name),
+                      health_schedule(health, c.name)]
         assets.append(build_compaction_asset(c.name))
         jobs.append(compaction_job(c.name))
         schedules.append(compaction_schedule(jobs[-1], c.name))

@@ -18,7 +18,7 @@ from jira_etl.sqlfiles import split_header, statements
 HERE = Path(__file__).parent
 HUNTING_DIR = HERE / "hunting"
 # Applied in this order; a later file may refer to tables of an earlier one.
-SCHEMA_FILES = ("schema.sql", "detections.sql", "delivery.sql")
+SCHEMA_FILES = ("schema.sql", "detections.sql", "delivery.sql", "triage.sql")
 
 
 class SchemaError(ValueError):

@@ -15,10 +15,15 @@ from jira_etl.collect import collect_day, collect_days, days_in_window
 from jira_etl.sources.stats import WalkStats
 from jira_etl.defs.partitions import daily_partitions
 from jira_etl.settings import refresh_overlap
+from jira_etl.status import stale_after
 from jira_etl.storage import lake
 
 
-FRESHNESS = dg.FreshnessPolicy.time_window(fail_window=dt.timedelta(hours=48), warn_window=dt.timedelta(hours=26))
+# Warn when the newest data is older than a connector may be before `jira-etl status` and
+# the check collection_active call it Stale (JIRA_ETL_STALE_HOURS, 36 by default), fail
+# two days on (or half a day after a longer stale window).
+FRESHNESS_FAIL = max(dt.timedelta(hours=48), stale_after() + dt.timedelta(hours=12))
+FRESHNESS = dg.FreshnessPolicy.time_window(fail_window=FRESHNESS_FAIL, warn_window=stale_after())
 
 
 def one_line(exc: BaseException) -> str:
