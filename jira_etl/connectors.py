@@ -111,17 +111,7 @@ def load_file(path: Path) -> list[Connector]:
     out: list[Connector] = []
     seen: set[str] = set()
     for i, item in enumerate(doc["connectors"], 1):
-        where = f"{path}: connector #{i}"
-        if not isinstance(item, dict):
-            raise ConfigError(f"{where}: expected a mapping of fields")
-        name = item.get("name")
-        if not isinstance(name, str) or not _NAME.match(name):
-            raise ConfigError(f"{where}: field 'name' must be lower-case letters, digits and _ "
-                              f"(starting with a letter, at most 40), got {name!r}")
-        where = f"{path}: connector '{name}'"
-        unknown = sorted(set(item) - _KEYS)
-        if unknown:
-            raise ConfigError(f"{where}: unknown field(s) {', '.join(unknown)}; allowed: {', '.join(sorted(_KEYS))}")
+        name, where = settings.named_entry(item, path, i, "connector", _KEYS)
         if name in seen:
             raise ConfigError(f"{where}: duplicate connector name")
         seen.add(name)

@@ -200,3 +200,25 @@ def gateway_base(gateway: str, cloud_id: str, field: str = "JIRA_CLOUD_ID") -> s
     if not re.fullmatch(r"[A-Za-z0-9-]{1,64}", cid):
         raise ConfigError(f"{field}: {cid!r} is not a cloud id (from accessible-resources, field 'id')")
     return resolve_site(gateway, "gateway") + f"/ex/jira/{cid}"
+
+
+NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+
+
+def named_entry(item: object, source: object, index: int, noun: str, keys: set[str]) -> tuple[str, str]:
+    """One named entry of a list in a YAML file (a connector, a destination): a mapping
+    with a lower-case `name` and only known fields. Returns its name and the place to
+    cite in later messages; refuses anything else with the entry and field named."""
+    where = f"{source}: {noun} #{index}"
+    if not isinstance(item, dict):
+        raise ConfigError(f"{where}: expected a mapping of fields")
+    name = item.get("name")
+    if not isinstance(name, str) or not NAME_PATTERN.match(name):
+        raise ConfigError(f"{where}: field 'name' must be lower-case letters, digits and _ "
+                          f"(starting with a letter, at most 40), got {name!r}")
+    where = f"{source}: {noun} '{name}'"
+    unknown = sorted(set(item) - keys, key=str)
+    if unknown:
+        raise ConfigError(f"{where}: unknown field(s) {', '.join(map(str, unknown))}; "
+                          f"allowed: {', '.join(sorted(keys))}")
+    return name, where

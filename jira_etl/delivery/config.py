@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from jira_etl.settings import ConfigError
+from jira_etl.settings import ConfigError, named_entry
 
 SEVERITIES = ("low", "medium", "high", "critical")
 KINDS = ("webhook", "slack", "teams", "syslog")
@@ -35,7 +35,6 @@ ENV_DESTINATIONS = (  # name and kind, variable with the URL
     ("teams", "JIRA_ETL_TEAMS_WEBHOOK_URL"),
     ("syslog", "JIRA_ETL_SYSLOG_URL"),
 )
-_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _KEYS = {"name", "type", "url_env", "url", "min_severity", "connectors", "ca_file", "timeout_seconds"}
 
@@ -160,18 +159,7 @@ def config_file() -> Path | None:
 
 
 def _one(item: object, i: int, path: Path, default_sev: str, default_timeout: float) -> Destination:
-    where = f"{path}: destination #{i}"
-    if not isinstance(item, dict):
-        raise ConfigError(f"{where}: expected a mapping of fields")
-    name = item.get("name")
-    if not isinstance(name, str) or not _NAME.match(name):
-        raise ConfigError(f"{where}: field 'name' must be lower-case letters, digits and _ "
-                          f"(starting with a letter, at most 40), got {name!r}")
-    where = f"{path}: destination '{name}'"
-    unknown = sorted(set(item) - _KEYS)
-    if unknown:
-        raise ConfigError(f"{where}: unknown field(s) {', '.join(map(str, unknown))}; "
-                          f"allowed: {', '.join(sorted(_KEYS))}")
+    name, where = named_entry(item, path, i, "destination", _KEYS)
     kind = item.get("type")
     if kind not in KINDS:
         raise ConfigError(f"{where}: field 'type' must be one of {', '.join(KINDS)}, got {kind!r}")
