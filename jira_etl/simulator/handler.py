@@ -45,6 +45,10 @@ class _Handler(BaseHTTPRequestHandler):
         for k, v in (headers or {}).items():
             self.send_header(k, str(v))
         self.end_headers()
+        # Logged before the body goes out: a client that has read its answer must find its
+        # request in the log (logging after the write raced the client under load).
+        self._status = status
+        self._log_once()
         try:
             self.wfile.write(body)
             self.wfile.flush()
@@ -55,13 +59,20 @@ class _Handler(BaseHTTPRequestHandler):
     def _json(self, status: int, obj, headers=None):
         self._send(status, json.dumps(obj), "application/json;charset=UTF-8", headers)
 
+    def _log_once(self):
+        if not self._logged:
+            self._logged = True
+            self.server.sim._log(self._path, self._query, self._status)
+
     # ------------------------------------------------------------- dispatch
     def do_GET(self):
         sim = self.server.sim
         self._status = 0
+        self._logged = False
         parts = urlsplit(self.path)
         path = parts.path
         query = parse_qs(parts.query, keep_blank_values=True)
+        self._path, self._query = path, query
         try:
             self._dispatch(sim, path, query)
         except Exception as e:  # pragma: no cover - keep the server alive
@@ -70,7 +81,7 @@ class _Handler(BaseHTTPRequestHandler):
             except Exception:
                 pass
         finally:
-            sim._log(path, query, self._status)
+            self._log_once()
 
     def _dispatch(self, sim, path: str, query: dict):
         route, gateway = cloud_api.resolve(path, sim.cloud_id)
