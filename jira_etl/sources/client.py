@@ -32,6 +32,11 @@ from jira_etl.sources.errors import (  # noqa: F401 - re-exported
 )
 
 
+class Cancelled(Exception):
+    """The walk this request belongs to was stopped (another slice failed, or the run
+    was terminated): raised instead of sleeping out a retry's back-off."""
+
+
 # --- retry policy -------------------------------------------------------------------
 
 
@@ -192,18 +197,33 @@ class JiraClient:
             self._local.session = s
         return s
 
-    def get_json(self, path: str, params: Any = None, decode: Callable[[requests.Response], Any] | None = None) -> Any:
+    def _wait(self, seconds: float, stop: threading.Event | None) -> None:
+        """Sleep out a back-off, or raise `Cancelled` as soon as `stop` is set."""
+        policy = self.retry
+        if stop is not None and policy.sleep is time.sleep:
+            if stop.wait(seconds):
+                raise Cancelled
+            return
+        policy.sleep(seconds)  # a test's clock, or nothing to wait on
+        if stop is not None and stop.is_set():
+            raise Cancelled
+
+    def get_json(self, path: str, params: Any = None, decode: Callable[[requests.Response], Any] | None = None,
+                 *, stop: threading.Event | None = None) -> Any:
         """GET with bounded retries on 429, 5xx, timeouts, dropped connections and bad JSON
-        (`decode` returns None for a body that is not JSON)."""
+        (`decode` returns None for a body that is not JSON). With `stop`, every wait ends
+        with `Cancelled` within moments of it being set."""
         url = self.base_url + path
         policy = self.retry
         last_problem = ""
         for attempt in range(policy.max_retries + 1):
             retry_after: float | None = None
+            if stop is not None and stop.is_set():
+                raise Cancelled
             if attempt == 0:  # on retries this thread has just waited its own delay
                 paused = self._resume_at - time.monotonic()
                 if paused > 0:
-                    policy.sleep(paused)
+                    self._wait(paused, stop)
             try:
                 resp = self._session().get(url, params=params, timeout=(policy.connect_timeout, policy.timeout))
             except requests.exceptions.ConnectionError as exc:
@@ -247,31 +267,36 @@ class JiraClient:
                 with self._pause_lock:
                     self._resume_at = max(self._resume_at, time.monotonic() + wait)
             log.info("Jira %s: %s; retry %d/%d in %.1f s", path, last_problem, attempt + 1, policy.max_retries, wait)
-            policy.sleep(wait)
+            self._wait(wait, stop)
         raise RetriesExhaustedError(
             f"GET {path} failed after {policy.max_retries + 1} attempts; last problem: {last_problem}"
         )
 
     # --- endpoints ------------------------------------------------------------------
 
-    def audit_page(self, frm: dt.datetime, to: dt.datetime, offset: int = 0, limit: int = PAGE_LIMIT) -> list[dict]:
-        return self._audit_page(frm, to, offset, limit, raw=False)
+    def audit_page(self, frm: dt.datetime, to: dt.datetime, offset: int = 0, limit: int = PAGE_LIMIT,
+                   *, stop: threading.Event | None = None) -> list[dict]:
+        return self._audit_page(frm, to, offset, limit, raw=False, stop=stop)
 
-    def audit_page_total(self, frm: dt.datetime, to: dt.datetime, limit: int = PAGE_LIMIT) -> tuple[list[dict], Any]:
+    def audit_page_total(self, frm: dt.datetime, to: dt.datetime, limit: int = PAGE_LIMIT,
+                         *, stop: threading.Event | None = None) -> tuple[list[dict], Any]:
         """The window's newest page and the `total` Jira reports for the window (a hint:
         it may be wrong, and nothing that decides completeness reads it)."""
-        body = self.get_json(AUDIT_PATH, _audit_params(frm, to, 0, limit))
+        body = self.get_json(AUDIT_PATH, _audit_params(frm, to, 0, limit), stop=stop)
         return self._records(body, raw=False), body.get("total") if isinstance(body, dict) else None
 
-    def audit_page_raw(self, frm: dt.datetime, to: dt.datetime, offset: int = 0, limit: int = PAGE_LIMIT) -> list[bytes]:
+    def audit_page_raw(self, frm: dt.datetime, to: dt.datetime, offset: int = 0, limit: int = PAGE_LIMIT,
+                       *, stop: threading.Event | None = None) -> list[bytes]:
         """The page's records as JSON texts, exactly as received (objects only), without
         building a Python object per value: the collector parses them straight into
         Arrow. A body that only a lenient decoder accepts (NaN...) yields its records
         re-encoded by `normalize`'s rule instead."""
-        return self._audit_page(frm, to, offset, limit, raw=True)
+        return self._audit_page(frm, to, offset, limit, raw=True, stop=stop)
 
-    def _audit_page(self, frm: dt.datetime, to: dt.datetime, offset: int, limit: int, raw: bool) -> list:
-        body = self.get_json(AUDIT_PATH, _audit_params(frm, to, offset, limit), decode=_decode_raw_page if raw else None)
+    def _audit_page(self, frm: dt.datetime, to: dt.datetime, offset: int, limit: int, raw: bool,
+                    stop: threading.Event | None = None) -> list:
+        body = self.get_json(AUDIT_PATH, _audit_params(frm, to, offset, limit), decode=_decode_raw_page if raw else None,
+                             stop=stop)
         return self._records(body, raw)
 
     def _records(self, body: Any, raw: bool) -> list:
@@ -283,7 +308,6 @@ class JiraClient:
             raise UnexpectedResponseError(f"{AUDIT_PATH} answered JSON without a 'records' list")
         records = [r for r in body["records"] if isinstance(r, dict)]
         if raw:
-
             return [raw_text(r).encode("utf-8") for r in records]
         return records
 

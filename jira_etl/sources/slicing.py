@@ -13,9 +13,9 @@ from collections import deque
 from typing import Callable, Iterator
 
 from jira_etl.records import dt_to_ms
-from jira_etl.sources.client import PAGE_LIMIT, JiraClient
+from jira_etl.sources.client import PAGE_LIMIT, Cancelled, JiraClient
 from jira_etl.sources.stats import RecordSink, WalkStats
-from jira_etl.sources.walk import _Slice, _slice_bounds, _slices_for_volume, _Stopped, _walk
+from jira_etl.sources.walk import _Slice, _slice_bounds, _slices_for_volume, _walk
 
 log = logging.getLogger(__name__)
 
@@ -81,12 +81,12 @@ def iter_windows(
     pending = [_Window(i, s, e) for i, (s, e) in enumerate(windows)]
     min_split = 2 * limit if min_split is None else min_split
 
-    def plan(w: _Window) -> list[_Slice]:
+    def plan(w: _Window, stop: threading.Event | None = None) -> list[_Slice]:
         if w.end_ms < w.start_ms:
             return []
         n = slices
         if probe and slices > 1:
-            page, total = client.audit_page_total(w.start, w.end, limit=limit)
+            page, total = client.audit_page_total(w.start, w.end, limit=limit, stop=stop)
             n = _slices_for_volume(page, limit, w.end_ms - w.start_ms + 1, slices, total)
         spans = [_Slice(lo, hi) for lo, hi in _slice_bounds(w.start_ms, w.end_ms, n)[::-1]]
         for span in spans:
@@ -152,7 +152,7 @@ def _walk_concurrently(pending: list[_Window], plan: Callable, run: Callable, co
         try:
             while (task := next_task()) is not None:
                 if isinstance(task, _Window):
-                    spans = plan(task)
+                    spans = plan(task, stop)
                     with cond:
                         task.outstanding += len(spans)
                         task.planned = True
@@ -168,7 +168,7 @@ def _walk_concurrently(pending: list[_Window], plan: Callable, run: Callable, co
                         active.remove(task)
                         cond.notify_all()
                 results.put(("slice", (task.window, result)))
-        except _Stopped:
+        except Cancelled:  # another slice failed or the consumer stopped: already reported
             pass
         except BaseException as exc:  # handed to the consumer, raised there
             stop.set()

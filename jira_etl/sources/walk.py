@@ -23,7 +23,7 @@ import math
 import threading
 
 from jira_etl.records import created_ms, ms_to_dt
-from jira_etl.sources.client import JiraClient, UnexpectedResponseError
+from jira_etl.sources.client import Cancelled, JiraClient, UnexpectedResponseError
 from jira_etl.sources.stats import RecordSink, WalkStats
 
 log = logging.getLogger(__name__)
@@ -59,8 +59,8 @@ class _Slice:
             return older
 
 
-class _Stopped(Exception):
-    """Another slice failed: stop walking."""
+class _Stopped(Cancelled):
+    """Another slice failed, or the run was stopped: stop walking."""
 
 
 def _walk(client: JiraClient, span: _Slice, limit: int, out: RecordSink, stats: WalkStats,
@@ -79,7 +79,7 @@ def _walk(client: JiraClient, span: _Slice, limit: int, out: RecordSink, stats: 
         # Jira returns nothing when `from` is not before `to`: to read the window's very
         # first millisecond, ask from one millisecond earlier (dropped as out of window).
         frm = ms_to_dt(lo) if cursor > lo else ms_to_dt(lo - 1)
-        page = fetch(frm, ms_to_dt(cursor), offset=skip, limit=limit)
+        page = fetch(frm, ms_to_dt(cursor), offset=skip, limit=limit, stop=stop)
         stats.requests += 1
         if not page:
             if skip == 0:
