@@ -79,7 +79,7 @@ def test_single_run_range_backfill_is_exact_and_idempotent(site5, data_dir, inst
     checks = {e.asset_check_evaluation_data.check_name: e.asset_check_evaluation_data.passed
               for e in second.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"}
     for name in ("ids_unique", "created_within_partition", "written_matches_received",
-                 "no_duplicate_ids", "rows_match_parquet"):
+                 "rows_match_parquet"):
         assert checks[name] is True, name
 
 
@@ -115,7 +115,7 @@ def test_metadata_in_event_log(site5, data_dir, instance):
     mat = [m for m in result.asset_materializations_for_node("acme__audit_records")
            if m.asset_key == dg.AssetKey(["acme", "audit_records_parquet"])][0]
     md = mat.metadata
-    assert md["dagster/row_count"].value == len(truth(site5, START, START + dt.timedelta(days=1)))
+    assert md["records_in_run"].value == len(truth(site5, START, START + dt.timedelta(days=1)))
     assert [c.name for c in md["dagster/column_schema"].schema.columns] == SCHEMA.names
     assert "preview" in md and "records_per_day" in md and md["http_requests"].value > 0
 
@@ -179,3 +179,21 @@ def test_a_failing_load_fails_the_run_after_the_files_are_published(site5, data_
     assert not result.success
     for i in range(5):
         assert lake.partition_file(data_dir, "acme", START + dt.timedelta(days=i)).exists()
+
+
+def test_range_run_partitions_carry_their_own_day_count(site5, data_dir, instance):
+    # One run over three days (the middle one silent): the UI's partition view reads
+    # each partition's materialization, which must hold that day's count, not the run's.
+    end = START + dt.timedelta(days=2)
+    with JiraSimulator(site5) as sim:
+        assert materialize_range(sim, data_dir, instance, START, end).success
+    expected = {(START + dt.timedelta(days=i)).isoformat(): len(truth(site5, START + dt.timedelta(days=i),
+                                                                      START + dt.timedelta(days=i)))
+                for i in range(3)}
+    assert expected[(START + dt.timedelta(days=1)).isoformat()] == 0 and len(set(expected.values())) == 3
+    for key in (parquet_asset_key("acme"), duckdb_asset_key("acme")):
+        records = instance.fetch_materializations(key, limit=10).records
+        got = {r.partition_key: r.asset_materialization.metadata["dagster/row_count"].value for r in records}
+        assert got == expected, key
+    assert dg.AssetCheckKey(duckdb_asset_key("acme"), "no_duplicate_ids") not in {
+        k for a in connector_assets("acme") for k in a.check_keys}

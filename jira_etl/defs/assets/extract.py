@@ -31,6 +31,11 @@ def one_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}"[:300]
 
 
+def partition_key(day: dt.date) -> str:
+    """The daily partition's key of `day` (the partitions' format)."""
+    return day.strftime(daily_partitions.fmt)
+
+
 def jira_resource_key(connector: str) -> str:
     return f"jira_{connector}"
 
@@ -102,6 +107,10 @@ def extract(context: dg.AssetExecutionContext, connector: str,
             previews.append((day, result.preview))
             dup_ids += result.duplicate_ids
             outside += result.outside_window
+            # Each partition of a range run carries its own day's count (the run's
+            # total would otherwise be stamped on every day in the UI).
+            context.add_asset_metadata({"dagster/row_count": result.rows, "records": result.rows},
+                                       asset_key=parquet_asset_key(connector), partition_key=partition_key(day))
             context.log.info(f"[{i}/{len(days)}] {connector} {day}: {result.rows} records -> {result.path}")
             if on_published is not None:
                 on_published(day, result.path)
@@ -132,7 +141,7 @@ def extract(context: dg.AssetExecutionContext, connector: str,
     return dg.MaterializeResult(
         asset_key=key,
         metadata={
-            "dagster/row_count": total,
+            "records_in_run": total,
             "dagster/column_schema": column_schema(),
             "path": dg.MetadataValue.path(f"{lake.dataset_location(storage.path)}/connector={connector}"),
             "days": len(days),
