@@ -1,10 +1,13 @@
-"""Collection status per connector: Active, Failing, Stale or Never collected."""
+"""Collection status per connector: Active, Failing, Incomplete (records may be missing
+where an instant held more than the offset cap), Stale or Never collected."""
 
 from __future__ import annotations
 
 import datetime as dt
 import os
 from dataclasses import dataclass
+
+import duckdb
 
 from jira_etl.connectors import Connector
 from jira_etl.storage.warehouse import Warehouse
@@ -74,16 +77,33 @@ def connector_status(con, name: str, now: dt.datetime) -> ConnectorStatus:
         covered = min(day_end, last_loaded.astimezone(UTC)) if last_loaded else day_end
         lag = max(dt.timedelta(0), now - covered)
     failing = last is not None and not last[0]
+    capped = _capped_days(con, name)
     if last_day is None:
         state = "Failing" if failing else "Never collected"
     elif failing:
         state = "Failing"
+    elif capped:
+        state = "Incomplete"
     elif lag is not None and lag > stale_after():
         state = "Stale"
     else:
         state = "Active"
     error = last[1] if failing else ""
+    if capped and not failing:
+        n = sum(capped.values())
+        error = (f"{n} instant(s) beyond Jira's offset cap, records may be missing on "
+                 + ", ".join(d.isoformat() for d in sorted(capped)[:3]) + (" ..." if len(capped) > 3 else ""))
     return ConnectorStatus(name, state, last_day, int(r1), int(r7), lag, error)
+
+
+def _capped_days(con, name: str) -> dict[dt.date, int]:
+    """Days with instants the offset cap cut short (table capped_instants)."""
+    try:
+        rows = con.execute("SELECT day, count(*) FROM capped_instants WHERE connector = ? GROUP BY day",
+                           [name]).fetchall()
+    except duckdb.CatalogException:  # a warehouse written before the table existed
+        return {}
+    return {d: int(n) for d, n in rows}
 
 
 def collection_status(connectors: list[Connector], warehouse: Warehouse,

@@ -160,7 +160,7 @@ def test_each_half_of_the_audit_records_alone(site5, data_dir, instance):
     assert not (data_dir / "jira_audit.duckdb").exists() or table_ids(data_dir) == []
     checks = {e.asset_check_evaluation_data.check_name for e in only_files.all_events
               if e.event_type_value == "ASSET_CHECK_EVALUATION"}
-    assert checks == {"ids_unique", "created_within_partition", "written_matches_received"}
+    assert checks == {"ids_unique", "instants_listed_whole", "created_within_partition", "written_matches_received"}
 
     # No simulator now: loading must not call the API.
     with JiraSimulator(SiteData.empty()) as idle:
@@ -197,3 +197,40 @@ def test_range_run_partitions_carry_their_own_day_count(site5, data_dir, instanc
         assert got == expected, key
     assert dg.AssetCheckKey(duckdb_asset_key("acme"), "no_duplicate_ids") not in {
         k for a in connector_assets("acme") for k in a.check_keys}
+
+
+def test_an_instant_beyond_the_offset_cap_fails_its_check_and_shows_in_status(data_dir, instance):
+    from types import SimpleNamespace
+
+    from jira_etl.status import collection_status
+    from jira_etl.storage.warehouse import Warehouse
+
+    data = SiteData(seed=21, daily_volume=50, start=START - dt.timedelta(days=1))
+    burst_at = dt.datetime.combine(START, dt.time(13, 0), UTC)
+    data.add_records([{"created": burst_at} for _ in range(2500)])  # one millisecond, 2,500 records
+
+    def run(faults):
+        with JiraSimulator(data, faults=faults) as sim:
+            result = materialize_range(sim, data_dir, instance, START, START)
+        assert result.success
+        return {e.asset_check_evaluation_data.check_name: e.asset_check_evaluation_data
+                for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"}
+
+    def state():
+        now = dt.datetime.combine(START + dt.timedelta(days=1), dt.time(6), UTC)
+        (s,) = collection_status([SimpleNamespace(name="acme")], Warehouse(data_dir), now=now)
+        return s
+
+    checks = run(Faults(offset_cap=2000))
+    whole = checks["instants_listed_whole"]
+    assert whole.passed is False and whole.severity == dg.AssetCheckSeverity.ERROR
+    assert whole.metadata["capped_instants"].value == 1
+    with duckdb.connect(str(data_dir / "jira_audit.duckdb"), read_only=True) as con:
+        rows = con.execute("SELECT day, instant, records_listed FROM capped_instants").fetchall()
+    assert [(d, t.astimezone(UTC), n) for d, t, n in rows] == [(START, burst_at, 2000)]
+    s = state()
+    assert s.state == "Incomplete" and START.isoformat() in s.last_error
+    # Collected again where the whole instant can be listed: the day is whole again.
+    checks = run(Faults())
+    assert checks["instants_listed_whole"].passed is True
+    assert state().state == "Active"

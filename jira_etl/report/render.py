@@ -15,7 +15,7 @@ from jira_etl.report.data import SEVERITIES, ConnectorReport, gather
 
 UTC = dt.timezone.utc
 HERE = Path(__file__).parent
-STATE_CLASS = {"Active": "ok", "Failing": "bad", "Stale": "warn", "Never collected": "none"}
+STATE_CLASS = {"Active": "ok", "Failing": "bad", "Incomplete": "bad", "Stale": "warn", "Never collected": "none"}
 
 
 @dataclass

@@ -21,11 +21,22 @@ class WalkStats:
     instants_drained: int = 0
     instants_possibly_capped: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    # (instant in epoch ms, records listed there) of each instant the offset cap cut short
+    _capped: list = field(default_factory=list, repr=False)
+
+    def note_capped(self, instant_ms: int, listed: int) -> None:
+        self.instants_possibly_capped += 1
+        self._capped.append((instant_ms, listed))
+
+    @property
+    def capped(self) -> list[tuple[int, int]]:
+        return list(self._capped)
 
     def merge(self, other: "WalkStats") -> None:
         with self._lock:
             for name in self.as_dict():
                 setattr(self, name, getattr(self, name) + getattr(other, name))
+            self._capped.extend(other._capped)
 
     def as_dict(self) -> dict[str, int]:
         return {k: v for k, v in self.__dict__.items() if not k.startswith("_")}

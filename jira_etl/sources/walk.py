@@ -87,7 +87,7 @@ def _walk(client: JiraClient, span: _Slice, limit: int, out: RecordSink, stats: 
             # An empty page at an offset may be the server's offset cap rather than
             # the end: never let it end the window, step below the instant instead.
             if drained == cursor and skip >= limit:
-                stats.instants_possibly_capped += 1
+                stats.note_capped(cursor, skip)
                 log.warning("%s records share %s and the server returned nothing past offset %d: "
                             "if Jira caps offsets there, records of that millisecond beyond the cap "
                             "cannot be listed by any client", skip, ms_to_dt(cursor).isoformat(), skip)

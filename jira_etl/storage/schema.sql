@@ -44,3 +44,15 @@ CREATE TABLE IF NOT EXISTS collection_attempts (
     last_day     DATE,
     message      VARCHAR
 );
+
+-- Instants (one millisecond) holding more records than the server's offset cap lets
+-- any client list: the day's file may miss records there. Replaced each time the day
+-- (or, for the running day, the part of it fetched again) is collected.
+CREATE TABLE IF NOT EXISTS capped_instants (
+    connector      VARCHAR NOT NULL,
+    day            DATE NOT NULL,
+    instant        TIMESTAMPTZ NOT NULL,
+    records_listed BIGINT NOT NULL,
+    seen_at        TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (connector, day, instant)
+);

@@ -281,3 +281,22 @@ class Warehouse:
                 "INSERT INTO collection_attempts VALUES (?, now(), ?, ?, ?, ?)",
                 [connector, ok, first_day, last_day, message[:500]],
             )
+
+    def record_capped(self, connector: str, days: dict[dt.date, tuple[dt.datetime, list[tuple[dt.datetime, int]]]]) -> None:
+        """For each collected day, (from when it was fetched, [(instant, records listed
+        there)]): replace what is known of the day's capped instants from then on."""
+        if not days:
+            return
+        with self.writer() as con:
+            con.execute("BEGIN TRANSACTION")
+            try:
+                for day, (since, instants) in days.items():
+                    con.execute("DELETE FROM capped_instants WHERE connector = ? AND day = ? AND instant >= ?",
+                                [connector, day, since])
+                    for instant, listed in instants:
+                        con.execute("INSERT OR REPLACE INTO capped_instants VALUES (?, ?, ?, ?, now())",
+                                    [connector, day, instant, listed])
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise

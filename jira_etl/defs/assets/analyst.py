@@ -4,7 +4,7 @@
   $JIRA_ETL_DATA_DIR/reports/<c>/<day>.html, its path and a summary in the metadata;
 - `<c>/open_findings` (unpartitioned): every high or critical finding still open or
   acknowledged, whichever run found it; its check fails while any is still untriaged;
-- `<c>/collection_health` (unpartitioned): Active / Failing / Stale / Never collected
+- `<c>/collection_health` (unpartitioned): Active / Failing / Incomplete / Stale / Never collected
   with last partition, lag, last error and gaps, the UI's `jira-etl status`; its check
   fails when the connector is not Active (WARN when Stale, ERROR when Failing or past
   the freshness policy's fail window).
@@ -139,7 +139,7 @@ def health_result(con, c: str, now: dt.datetime, days: int = REPORT_DAYS) -> tup
         "gap_days": len(gaps),
         "gaps": markdown(pd.DataFrame([{"day": str(g.day), "state": g.state, "error": g.error} for g in gaps]), 31),
     }
-    bad = status.state in ("Failing", "Never collected") or (status.lag is not None and status.lag > FRESHNESS_FAIL)
+    bad = status.state in ("Failing", "Incomplete", "Never collected") or (status.lag is not None and status.lag > FRESHNESS_FAIL)
     check = dg.AssetCheckResult(
         check_name=HEALTH_CHECK, asset_key=health_key(c), passed=status.state == "Active",
         severity=dg.AssetCheckSeverity.ERROR if bad else dg.AssetCheckSeverity.WARN,

@@ -12,6 +12,7 @@ import pandas as pd
 
 from jira_etl.defs.assets.metadata import column_schema, markdown, selected_checks
 from jira_etl.collect import collect_day, collect_days, days_in_window
+from jira_etl.records import ms_to_dt
 from jira_etl.sources.stats import WalkStats
 from jira_etl.defs.partitions import daily_partitions
 from jira_etl.settings import refresh_overlap
@@ -64,6 +65,10 @@ def parquet_check_specs(connector: str) -> list[dg.AssetCheckSpec]:
     key = parquet_asset_key(connector)
     return [
         dg.AssetCheckSpec("ids_unique", asset=key, description="No audit record id appears twice in the written files."),
+        dg.AssetCheckSpec("instants_listed_whole", asset=key,
+                          description="No instant (millisecond) holds more records than Jira's offset cap lets "
+                                      "any client list; when one does, records there may be missing "
+                                      "(table capped_instants, `jira-etl status` shows Incomplete)."),
         dg.AssetCheckSpec("created_within_partition", asset=key,
                           description="Every record's `created` lies inside its day partition (UTC)."),
         dg.AssetCheckSpec("written_matches_received", asset=key,
@@ -83,6 +88,7 @@ def extract(context: dg.AssetExecutionContext, connector: str,
     walk = WalkStats()
     per_day, previews = [], []
     dup_ids = outside = mismatched = 0
+    capped: dict[dt.date, tuple[dt.datetime, list[tuple[dt.datetime, int]]]] = {}
     today = dt.datetime.now(dt.timezone.utc).date()
     try:
         client = jira.get_client()
@@ -106,6 +112,7 @@ def extract(context: dg.AssetExecutionContext, connector: str,
                             "kept": result.kept_from_previous})
             previews.append((day, result.preview))
             dup_ids += result.duplicate_ids
+            capped[day] = (result.fetched_from, [(ms_to_dt(ms), n) for ms, n in sorted(result.walk.capped)])
             outside += result.outside_window
             # Each partition of a range run carries its own day's count (the run's
             # total would otherwise be stamped on every day in the UI).
@@ -121,7 +128,14 @@ def extract(context: dg.AssetExecutionContext, connector: str,
         except Exception as record_exc:  # never hide the real failure behind this one
             context.log.warning(f"could not record the failed attempt: {one_line(record_exc)}")
         raise
+    storage.warehouse().record_capped(connector, capped)
     storage.warehouse().record_attempt(connector, True, days[0], days[-1])
+    cut = [(d, t, n) for d, (_, ts) in sorted(capped.items()) for t, n in ts]
+    if cut:
+        context.log.error(
+            f"{connector}: {len(cut)} instant(s) hold more records than Jira lets any client list "
+            f"(offset cap); records there may be missing: "
+            + ", ".join(f"{t.isoformat()} ({n} listed)" for _, t, n in cut[:5]))
     total = sum(d["records"] for d in per_day)
     per_day.sort(key=lambda d: d["date"])  # days complete in any order
     preview = max(previews, key=lambda p: p[0])[1] if previews else pd.DataFrame()  # the newest day
@@ -131,6 +145,10 @@ def extract(context: dg.AssetExecutionContext, connector: str,
     checks = [
         dg.AssetCheckResult(asset_key=key, check_name="ids_unique", passed=dup_ids == 0,
                             metadata={"duplicate_ids": dup_ids}),
+        dg.AssetCheckResult(asset_key=key, check_name="instants_listed_whole", passed=not cut,
+                            severity=dg.AssetCheckSeverity.ERROR,
+                            metadata={"capped_instants": len(cut),
+                                      "instants": ", ".join(t.isoformat() for _, t, _ in cut[:20]) or "-"}),
         dg.AssetCheckResult(asset_key=key, check_name="created_within_partition", passed=outside == 0,
                             metadata={"records_outside": outside}),
         dg.AssetCheckResult(asset_key=key, check_name="written_matches_received", passed=mismatched == 0,
