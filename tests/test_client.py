@@ -12,7 +12,13 @@ from jira_etl.sources.client import JiraClient, format_instant
 from jira_etl.simulator.server import Faults
 
 UTC = dt.timezone.utc
-NOW = dt.datetime.now(UTC)
+
+
+def last_day() -> tuple[dt.datetime, dt.datetime]:
+    """The last 24 hours, computed when a test runs (never at import: a run that crosses
+    midnight must not ask for a window fixed hours earlier)."""
+    now = dt.datetime.now(UTC)
+    return now - DAY, now
 DAY = dt.timedelta(days=1)
 
 
@@ -32,7 +38,7 @@ def last_logged(sim, n=1):
 
 
 def test_plus_sign_is_encoded(sim, client):
-    client.audit_page(NOW - DAY, NOW, limit=5)
+    client.audit_page(*last_day(), limit=5)
     path, query, status = last_logged(sim)
     assert status == 200
     assert query["from"].endswith("+0000")  # arrived as '+', not as a space
@@ -41,7 +47,7 @@ def test_plus_sign_is_encoded(sim, client):
 def test_bad_credentials_is_authentication_error(sim):
     bad = JiraClient(sim.url, email=sim.email, api_token="wrong-token-123", retry=fast_retry())
     with pytest.raises(jc.AuthenticationError) as err:
-        bad.audit_page(NOW - DAY, NOW)
+        bad.audit_page(*last_day())
     assert err.value.status == 401
     assert "wrong-token-123" not in str(err.value) and "token" in str(err.value).lower()
     assert "wrong-token-123" not in repr(bad)
@@ -52,7 +58,7 @@ def test_bad_credentials_is_authentication_error(sim):
 def test_forbidden_says_which_case(sim, client, kind, reason, words):
     sim.faults.forbidden = kind
     with pytest.raises(jc.PermissionDeniedError) as err:
-        client.audit_page(NOW - DAY, NOW)
+        client.audit_page(*last_day())
     assert err.value.reason == reason
     assert words in str(err.value)
 
@@ -102,7 +108,7 @@ def test_transient_faults_are_retried(sim, faults):
         setattr(sim.faults, k, v)
     c = JiraClient(sim.url, email=sim.email, api_token=sim.token, retry=fast_retry(timeout=0.5))
     for _ in range(4):
-        assert isinstance(c.audit_page(NOW - DAY, NOW, limit=10), list)
+        assert isinstance(c.audit_page(*last_day(), limit=10), list)
     assert c.stats.retries >= 1
     assert sim.faults_injected >= 1
 
@@ -115,7 +121,7 @@ def test_retry_after_is_honoured_and_backoff_is_bounded(sim):
     policy = fast_retry(max_retry_after=60)
     policy.sleep = waits.append
     c = JiraClient(sim.url, email=sim.email, api_token=sim.token, retry=policy)
-    c.audit_page(NOW - DAY, NOW, limit=1)
+    c.audit_page(*last_day(), limit=1)
     assert waits == [3.0, 3.0]
 
 
@@ -130,16 +136,16 @@ def test_budget_exhausted_fails_loudly(sim):
     sim.faults.error_5xx_every = 1
     c = JiraClient(sim.url, email=sim.email, api_token=sim.token, retry=fast_retry(max_retries=3))
     with pytest.raises(jc.RetriesExhaustedError) as err:
-        c.audit_page(NOW - DAY, NOW)
+        c.audit_page(*last_day())
     assert "4 attempts" in str(err.value) and "503" in str(err.value)
     assert c.stats.requests == 4
 
 
 def test_token_revoked_midway_is_authentication_error(sim, client):
     sim.faults.revoke_after = sim.api_requests + 1
-    client.audit_page(NOW - DAY, NOW, limit=1)
+    client.audit_page(*last_day(), limit=1)
     with pytest.raises(jc.AuthenticationError):
-        client.audit_page(NOW - DAY, NOW, limit=1)
+        client.audit_page(*last_day(), limit=1)
 
 
 def test_users_bulk_follows_server_page_size(sim, site, client):
@@ -155,7 +161,7 @@ def test_myself(client):
 
 
 def test_session_never_sends_token_in_url(sim, client):
-    client.audit_page(NOW - DAY, NOW, limit=1)
+    client.audit_page(*last_day(), limit=1)
     last_logged(sim)
     for path, query, _ in sim.request_log:
         assert sim.token not in path and sim.token not in str(query)
