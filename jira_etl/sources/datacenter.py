@@ -60,6 +60,7 @@ class DataCenterClient(JiraClient):
     """One Jira Data Center server. Thread-safe as the Cloud client is."""
 
     deployment = "datacenter"
+    page_limit = DC_PAGE_LIMIT
 
     def __init__(self, base_url: str, *, pat: str | None = None, username: str | None = None,
                  password: str | None = None, retry: RetryPolicy | None = None):
@@ -134,8 +135,9 @@ class DataCenterClient(JiraClient):
             raise UnexpectedResponseError(f"{EVENTS_PATH}: pagingInfo.nextPageCursor is not text")
         return [e for e in body["entities"] if isinstance(e, dict)], nxt
 
-    def iter_events(self, frm: dt.datetime, to: dt.datetime, limit: int = DC_PAGE_LIMIT) -> Iterator[dict]:
+    def iter_events(self, frm: dt.datetime, to: dt.datetime, limit: int | None = None) -> Iterator[dict]:
         """Every entity of [frm, to], newest first, following the cursor chain to its end."""
+        limit = limit or self.page_limit
         cursor: str | None = None
         seen: set[str] = set()
         for _ in range(MAX_PAGES_PER_WINDOW):
