@@ -112,11 +112,13 @@ class DCLog:
             for _ in range(per_day):
                 ms = start + rng.randrange(86_400_000)
                 roll = rng.random()
+                action = rng.choice(ACTIONS)
+                user_event = action[0] == "user management"  # these always name the group and the user
                 src = rng.choice(["198.51.100.10", "203.0.113.9, 10.0.0.5", "", "192.0.2.44, 10.0.0.5, 10.0.0.6"])
                 self.add(ms, entity(
-                    ms, self.base, action=rng.choice(ACTIONS),
+                    ms, self.base, action=action,
                     author=None if roll < 0.05 else rng.choice(USERS), system_author=0.05 <= roll < 0.1,
-                    objects=None if roll > 0.9 else [rng.choice(GROUPS) + ("GROUP",), rng.choice(USERS) + ("USER",)],
+                    objects=None if roll > 0.9 and not user_event else [rng.choice(GROUPS) + ("GROUP",), rng.choice(USERS) + ("USER",)],
                     source=src, changes=[("Email", "a@x", "b@x")] if roll < 0.3 else None,
                     node=None if roll > 0.8 else "node-1", method=None if roll > 0.85 else "Browser",
                     extra=[("Forwarder", "10.0.0.5")] if roll < 0.2 else None))

@@ -115,6 +115,11 @@ class DataCenterClient(JiraClient):
         name = me.get("displayName") or me.get("name") or "?"
         return {**me, "displayName": f"{name} (Jira {version})" if version else name}
 
+    def users_bulk(self, account_ids: list[str]) -> list[dict]:
+        """Nothing to look up: a Data Center entity names its author (`author.name`, kept as
+        author_key), and Cloud's /user/bulk does not exist there."""
+        return []
+
     def events_page(self, frm: dt.datetime, to: dt.datetime, cursor: str | None = None,
                     limit: int = DC_PAGE_LIMIT) -> tuple[list[dict], str | None]:
         """One page of [frm, to] (both inclusive), newest first, and the cursor of the
