@@ -25,6 +25,9 @@ from jira_etl.storage import lake
 UTC = dt.timezone.utc
 SPILL_ROWS = 5000
 PREVIEW_COLUMNS = ["id", "created", "summary", "category", "author_account_id", "object_item_name"]
+# Day collectors of other deployments, by the client's `deployment` (collect_dc.py adds
+# "datacenter" when imported); a Cloud client has none and takes the paths below.
+DEPLOYMENT_COLLECTORS: dict[str, Callable[..., Iterator["DayResult"]]] = {}
 
 
 def day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
@@ -84,6 +87,8 @@ def collect_day(
     record already held, minus `overlap` for late writes, is fetched and merged by id.
     """
     start, end = day_bounds(day)
+    if getattr(client, "deployment", "cloud") != "cloud":
+        incremental = False  # e.g. Data Center: the day is fetched whole again, same keys
     if not incremental:
         return _collect_day_streaming(client, connector, day, data_dir, slices=slices, concurrency=concurrency)
     previous = lake.read_partition(data_dir, connector, day) if incremental else None
@@ -280,6 +285,10 @@ def collect_days(client: JiraClient, connector: str, days: list[dt.date], data_d
     slices start while a day's last ones finish. A day's file is published only when
     every one of its slices has been walked, so a partial day is never visible; on any
     failure, days not yet published are left as they were."""
+    deployment = getattr(client, "deployment", "cloud")
+    if deployment != "cloud":
+        yield from DEPLOYMENT_COLLECTORS[deployment](client, connector, days, data_dir)
+        return
     ingested = dt.datetime.now(UTC)
     _bound_allocator_caches()
     open_days: dict[int, _DayInProgress] = {}

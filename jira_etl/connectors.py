@@ -3,11 +3,16 @@
 Three sources, first match wins:
 1. `connectors.yaml` in the working directory (or the file named by JIRA_ETL_CONNECTORS);
 2. one connector from JIRA_SITE / JIRA_EMAIL / JIRA_API_TOKEN (or JIRA_CLOUD_ID /
-   JIRA_OAUTH_TOKEN), named by JIRA_CONNECTOR (default `default`);
+   JIRA_OAUTH_TOKEN; with JIRA_DEPLOYMENT=datacenter, JIRA_SITE the server's full URL and
+   JIRA_PAT or JIRA_USERNAME / JIRA_PASSWORD), named by JIRA_CONNECTOR (default `default`);
 3. nothing set: the simulator connector `demo`.
 
 The file holds the *names* of the environment variables with secrets, never secrets.
-Every problem stops loading with a message naming the file, the connector and the field.
+Every entry is checked by a strict typed model (connectors_model.py: no coercion, no
+unknown fields) and then by kind: Cloud with an API token (site, email, api_token_env),
+Cloud through the OAuth gateway (cloud_id, oauth_token_env), or Data Center
+(`deployment: datacenter`, site, and pat_env or username + password_env). Every problem
+stops loading with a message naming the file, the connector and the field.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from pathlib import Path
 import yaml
 
 from jira_etl import settings
+from jira_etl.connectors_model import FIELDS, parse_entry
 from jira_etl.settings import ConfigError
 
 DEFAULT_SLICES = 64
@@ -33,7 +39,13 @@ DEFAULT_CONCURRENCY = 12
 DEMO_CONNECTOR = "demo"
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_KEYS = {"name", "site", "email", "api_token_env", "cloud_id", "oauth_token_env", "slices", "concurrency"}
+_KEYS = set(FIELDS)
+_COMMON = {"name", "enabled", "deployment", "slices", "concurrency", "refresh_minutes"}
+_KINDS = {
+    "cloud": _COMMON | {"site", "email", "api_token_env"},
+    "oauth": _COMMON | {"cloud_id", "oauth_token_env"},
+    "datacenter": _COMMON | {"site", "pat_env", "username", "password_env"},
+}
 
 
 @dataclass(frozen=True)
@@ -51,6 +63,14 @@ class Connector:
     cloud_id_env: str | None = None
     slices: int = DEFAULT_SLICES
     concurrency: int = DEFAULT_CONCURRENCY
+    # Jira Data Center: `site` is the server's full URL; a personal access token (the
+    # variable `pat_env`) or `username` (or the variable `username_env`) + `password_env`.
+    deployment: str = "cloud"
+    pat_env: str | None = None
+    username: str | None = None
+    username_env: str | None = None
+    password_env: str | None = None
+    refresh_minutes: int | None = None  # None: JIRA_ETL_REFRESH_MINUTES
 
     @property
     def simulated(self) -> bool:
@@ -69,6 +89,10 @@ class Connector:
             "api_token": env.get(self.token_env) if self.token_env else None,
             "cloud_id": get(self.cloud_id, self.cloud_id_env),
             "oauth_token": env.get(self.oauth_env) if self.oauth_env else None,
+            "deployment": self.deployment,
+            "pat": env.get(self.pat_env) if self.pat_env else None,
+            "username": get(self.username, self.username_env),
+            "password": env.get(self.password_env) if self.password_env else None,
         }
 
 
@@ -115,27 +139,57 @@ def load_file(path: Path) -> list[Connector]:
         if name in seen:
             raise ConfigError(f"{where}: duplicate connector name")
         seen.add(name)
-        tuning = {}
-        for key in ("slices", "concurrency"):
-            if key in item:
-                if not isinstance(item[key], int) or isinstance(item[key], bool) or not 1 <= item[key] <= 64:
-                    raise ConfigError(f"{where}: field '{key}' must be an integer from 1 to 64")
-                tuning[key] = item[key]
-        if "cloud_id" in item:
-            if "site" in item or "api_token_env" in item:
-                raise ConfigError(f"{where}: use either site+email+api_token_env or cloud_id+oauth_token_env")
-            settings.gateway_base(settings.ATLASSIAN_GATEWAY, str(item["cloud_id"]), f"{where}: field 'cloud_id'")
-            oauth = _require_env(where, "field 'oauth_token_env'", item.get("oauth_token_env"))
-            out.append(Connector(name, cloud_id=str(item["cloud_id"]), oauth_env=oauth, **tuning))
-            continue
-        for key in ("site", "email", "api_token_env"):
-            if key not in item:
-                raise ConfigError(f"{where}: field '{key}' is missing")
-        settings.resolve_site(str(item["site"]), f"{where}: field 'site'")
-        settings.validate_email(str(item["email"]), f"{where}: field 'email'")
-        token_env = _require_env(where, "field 'api_token_env'", item["api_token_env"])
-        out.append(Connector(name, site=str(item["site"]), email=str(item["email"]), token_env=token_env, **tuning))
+        entry = parse_entry(item, where)
+        connector = _connector(entry, set(item), where)
+        if entry.enabled:
+            out.append(connector)
+    if not out:
+        raise ConfigError(f"{path}: every connector is disabled (enabled: false)")
     return out
+
+
+def _connector(entry, given: set[str], where: str) -> Connector:
+    """The entry's kind, its fields checked together; a field of another kind is refused."""
+    tuning = {k: getattr(entry, k) for k in ("slices", "concurrency", "refresh_minutes") if getattr(entry, k) is not None}
+    if entry.deployment == "datacenter":
+        _only(given, "datacenter", where, "with deployment: datacenter use site and pat_env, or site, username "
+              "and password_env")
+        if "site" not in given:
+            raise ConfigError(f"{where}: field 'site' is missing")
+        settings.resolve_server_url(entry.site, f"{where}: field 'site'")
+        if entry.pat_env is not None:
+            if entry.username is not None or entry.password_env is not None:
+                raise ConfigError(f"{where}: use either pat_env or username+password_env, not both")
+            pat = _require_env(where, "field 'pat_env'", entry.pat_env)
+            return Connector(entry.name, site=entry.site, deployment="datacenter", pat_env=pat, **tuning)
+        if entry.username is None or entry.password_env is None:
+            missing = "username" if entry.username is None else "password_env"
+            raise ConfigError(f"{where}: field '{missing}' is missing (or give pat_env, a personal access token)")
+        if not entry.username.strip() or any(c.isspace() or not c.isprintable() for c in entry.username):
+            raise ConfigError(f"{where}: field 'username' is empty or holds whitespace or control characters")
+        password = _require_env(where, "field 'password_env'", entry.password_env)
+        return Connector(entry.name, site=entry.site, deployment="datacenter", username=entry.username,
+                         password_env=password, **tuning)
+    if "cloud_id" in given:
+        _only(given, "oauth", where, "use either site+email+api_token_env or cloud_id+oauth_token_env")
+        settings.gateway_base(settings.ATLASSIAN_GATEWAY, entry.cloud_id, f"{where}: field 'cloud_id'")
+        oauth = _require_env(where, "field 'oauth_token_env'", entry.oauth_token_env)
+        return Connector(entry.name, cloud_id=entry.cloud_id, oauth_env=oauth, **tuning)
+    _only(given, "cloud", where, "pat_env, username and password_env are for deployment: datacenter; "
+          "use either site+email+api_token_env or cloud_id+oauth_token_env")
+    for key in ("site", "email", "api_token_env"):
+        if key not in given:
+            raise ConfigError(f"{where}: field '{key}' is missing")
+    settings.resolve_site(entry.site, f"{where}: field 'site'")
+    settings.validate_email(entry.email, f"{where}: field 'email'")
+    token_env = _require_env(where, "field 'api_token_env'", entry.api_token_env)
+    return Connector(entry.name, site=entry.site, email=entry.email, token_env=token_env, **tuning)
+
+
+def _only(given: set[str], kind: str, where: str, hint: str) -> None:
+    extra = sorted(given - _KINDS[kind])
+    if extra:
+        raise ConfigError(f"{where}: field(s) {', '.join(extra)} do not go with this kind of connector: {hint}")
 
 
 def from_environment() -> list[Connector]:
@@ -143,6 +197,11 @@ def from_environment() -> list[Connector]:
     name = env.get("JIRA_CONNECTOR") or "default"
     if not _NAME.match(name):
         raise ConfigError(f"JIRA_CONNECTOR: {name!r} must be lower-case letters, digits and _")
+    deployment = (env.get("JIRA_DEPLOYMENT") or "cloud").strip().lower()
+    if deployment not in ("cloud", "datacenter"):
+        raise ConfigError(f"JIRA_DEPLOYMENT: {deployment!r} must be cloud or datacenter")
+    if deployment == "datacenter":
+        return [_datacenter_from_environment(name)]
     if env.get("JIRA_CLOUD_ID"):
         settings.gateway_base(settings.ATLASSIAN_GATEWAY, env["JIRA_CLOUD_ID"])
         _require_env("environment", "JIRA_OAUTH_TOKEN", "JIRA_OAUTH_TOKEN")
@@ -154,13 +213,33 @@ def from_environment() -> list[Connector]:
     return [Connector(name, site_env="JIRA_SITE", email_env="JIRA_EMAIL", token_env="JIRA_API_TOKEN")]
 
 
+def _datacenter_from_environment(name: str) -> Connector:
+    env = os.environ
+    if not env.get("JIRA_SITE"):
+        raise ConfigError("JIRA_SITE is not set: with JIRA_DEPLOYMENT=datacenter set it to the server's full URL "
+                          "(https://jira.example.com/jira)")
+    settings.resolve_server_url(env["JIRA_SITE"])
+    if env.get("JIRA_PAT"):
+        if env.get("JIRA_PASSWORD"):
+            raise ConfigError("JIRA_PAT and JIRA_PASSWORD are both set: use a personal access token or a password")
+        settings.validate_token(env["JIRA_PAT"], "JIRA_PAT")
+        return Connector(name, site_env="JIRA_SITE", deployment="datacenter", pat_env="JIRA_PAT")
+    for var in ("JIRA_USERNAME", "JIRA_PASSWORD"):
+        if not env.get(var):
+            raise ConfigError(f"{var} is not set: with JIRA_DEPLOYMENT=datacenter set JIRA_PAT (a personal access "
+                              "token), or JIRA_USERNAME and JIRA_PASSWORD")
+    return Connector(name, site_env="JIRA_SITE", deployment="datacenter", username_env="JIRA_USERNAME",
+                     password_env="JIRA_PASSWORD")
+
+
 def configured_connectors() -> list[Connector]:
     path = connectors_file()
     if path is not None:
         return load_file(path)
     if os.environ.get("JIRA_SITE") or os.environ.get("JIRA_CLOUD_ID"):
         return from_environment()
-    given = [v for v in ("JIRA_EMAIL", "JIRA_API_TOKEN", "JIRA_OAUTH_TOKEN") if os.environ.get(v)]
+    given = [v for v in ("JIRA_EMAIL", "JIRA_API_TOKEN", "JIRA_OAUTH_TOKEN", "JIRA_PAT", "JIRA_PASSWORD")
+             if os.environ.get(v)]
     if given:
         # Credentials without a site are a half-made configuration: collecting the
         # built-in simulator's records instead would look like success.

@@ -174,6 +174,29 @@ def resolve_site(value: str, field: str = "JIRA_SITE") -> str:
     return f"{scheme}://{host_part}" + (f":{port}" if port else "")
 
 
+_CONTEXT_PATH = re.compile(r"^(/[A-Za-z0-9._~-]+)+/?$")
+
+
+def resolve_server_url(value: str, field: str = "JIRA_SITE") -> str:
+    """A Jira Data Center server's full URL, with any context path
+    (`https://jira.example.com/jira`), checked as `resolve_site` checks a Cloud URL (no
+    credentials, query or fragment; plain http only for loopback). A bare site name is
+    refused: it would mean Atlassian Cloud."""
+    raw = (value or "").strip()
+    if "://" not in raw:
+        raise ConfigError(f"{field}: {raw!r} must be the server's full URL (https://jira.example.com/jira) "
+                          "for deployment datacenter")
+    scheme, _, rest = raw.partition("://")
+    host, slash, path = rest.partition("/")
+    path = slash + path
+    if path in ("", "/"):
+        return resolve_site(raw, field)
+    if not _CONTEXT_PATH.match(path) or any(part in (".", "..") for part in path.split("/")):
+        raise ConfigError(f"{field}: {raw!r}: the context path may hold only letters, digits and . _ ~ - "
+                          "between slashes (no query, fragment, '..' or encoded characters)")
+    return resolve_site(f"{scheme}://{host}", field) + path.rstrip("/")
+
+
 def validate_email(value: str, field: str = "JIRA_EMAIL") -> str:
     email = (value or "").strip()
     if not re.fullmatch(r"[^@\s:]+@[^@\s:]+", email):

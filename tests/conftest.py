@@ -58,7 +58,8 @@ def instance(tmp_path):
 def _no_real_credentials(monkeypatch):
     # Tests never talk to a real site, whatever the developer's shell or .env holds.
     for var in ("JIRA_SITE", "JIRA_EMAIL", "JIRA_API_TOKEN", "JIRA_CONNECTOR", "JIRA_CLOUD_ID",
-                "JIRA_OAUTH_TOKEN", "JIRA_ETL_CONNECTORS"):
+                "JIRA_OAUTH_TOKEN", "JIRA_ETL_CONNECTORS", "JIRA_DEPLOYMENT", "JIRA_PAT", "JIRA_USERNAME",
+                "JIRA_PASSWORD"):
         monkeypatch.delenv(var, raising=False)
     yield
 

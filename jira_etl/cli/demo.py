@@ -13,6 +13,12 @@ UTC = dt.timezone.utc
 
 
 def cmd_simulator(args) -> int:
+    if getattr(args, "deployment", "cloud") == "datacenter":
+        from jira_etl.simulator.dc_api import serve_datacenter
+
+        serve_datacenter(port=args.port, context_path=args.context_path, seed=args.seed,
+                         per_day=args.volume or 200)
+        return 0
     from jira_etl.simulator.server import serve
 
     serve(port=args.port, seed=args.seed, volume=args.volume, tz=args.tz, plant=args.plant)

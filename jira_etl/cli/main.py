@@ -56,12 +56,15 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--max-rows", type=int, default=1000)
     s.set_defaults(func=collection.cmd_sql)
 
-    s = sub.add_parser("simulator", help="serve the built-in Jira Cloud API simulator")
+    s = sub.add_parser("simulator", help="serve the built-in Jira Cloud (or Data Center) API simulator")
     s.add_argument("--port", type=int, default=8080)
     s.add_argument("--seed", type=int, default=7, help="data are deterministic per seed and day")
     s.add_argument("--volume", type=int, default=None, help="records per day (default: realistic, ~150-400 on weekdays)")
     s.add_argument("--tz", default="+0000", help="offset `created` is written in, e.g. +0530")
     s.add_argument("--plant", action="store_true", help="plant every detection scenario over the last 30 days")
+    s.add_argument("--deployment", choices=["cloud", "datacenter"], default="cloud",
+                   help="datacenter: serve /rest/auditing/1.0/events (Jira Data Center) instead of Cloud's API")
+    s.add_argument("--context-path", default="", help="datacenter only: the server's context path, e.g. /jira")
     s.set_defaults(func=demo.cmd_simulator)
 
     s = sub.add_parser("demo", help="collect the last days from the built-in simulator")

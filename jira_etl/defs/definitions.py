@@ -54,7 +54,7 @@ def build_definitions() -> dg.Definitions:
         health = health_job(c.name)  # also alone, so a failed collection still shows
         jobs += [job, health, build_connection_job(c.name)]
         checks.append(build_connection_check(c.name))
-        schedules += [refresh_today_schedule(job, c.name), finalize_yesterday_schedule(job, c.name),
+        schedules += [refresh_today_schedule(job, c.name, c.refresh_minutes), finalize_yesterday_schedule(job, c.name),
                       health_schedule(health, c.name)]
         assets.append(build_compaction_asset(c.name))
         jobs.append(compaction_job(c.name))

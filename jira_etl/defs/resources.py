@@ -7,10 +7,12 @@ from pathlib import Path
 
 import dagster as dg
 
+from jira_etl import collect_dc  # noqa: F401 - registers the Jira Data Center day collector
 from jira_etl import settings
 from jira_etl.connection import ConnectionResult, check_with
 from jira_etl.connectors import DEFAULT_CONCURRENCY, DEFAULT_SLICES, Connector
 from jira_etl.sources.client import JiraClient, RetryPolicy
+from jira_etl.sources.datacenter import DataCenterClient
 from jira_etl.storage.warehouse import Warehouse
 
 
@@ -60,6 +62,12 @@ class JiraResource(HidesSecrets, dg.ConfigurableResource):
     cloud_id: str | None = None
     oauth_token: str | None = None
     gateway: str = settings.ATLASSIAN_GATEWAY
+    # Jira Data Center (deployment "datacenter"): `site` is the server's full URL with its
+    # context path; a personal access token (Bearer) or username + password (Basic).
+    deployment: str = "cloud"
+    pat: str | None = None
+    username: str | None = None
+    password: str | None = None
     max_retries: int = 6
     backoff_base_s: float = 5.0
     backoff_max_s: float = 30.0
@@ -85,6 +93,13 @@ class JiraResource(HidesSecrets, dg.ConfigurableResource):
         if self.uses_simulator():
             sim = embedded_simulator()
             return JiraClient(sim.url, email=sim.email, api_token=sim.token, retry=policy)
+        if self.deployment == "datacenter":
+            base = settings.resolve_server_url(self.site or "")
+            if self.pat:
+                return DataCenterClient(base, pat=settings.validate_token(self.pat, "JIRA_PAT"), retry=policy)
+            if not (self.username and self.password):
+                raise settings.ConfigError("Jira Data Center needs JIRA_PAT, or JIRA_USERNAME and JIRA_PASSWORD")
+            return DataCenterClient(base, username=self.username, password=self.password, retry=policy)
         if self.cloud_id:
             base = settings.gateway_base(self.gateway, self.cloud_id)
             token = settings.validate_token(self.oauth_token or "", "JIRA_OAUTH_TOKEN")
@@ -119,6 +134,12 @@ def jira_resource(connector: Connector) -> JiraResource:
     extra = {"slices": connector.slices, "concurrency": connector.concurrency}
     if connector.simulated:
         return JiraResource(connector=connector.name, **extra)
+    if connector.deployment == "datacenter":
+        auth = ({"pat": dg.EnvVar(connector.pat_env)} if connector.pat_env else
+                {"username": value(connector.username, connector.username_env),
+                 "password": dg.EnvVar(connector.password_env)})
+        return JiraResource(connector=connector.name, deployment="datacenter",
+                            site=value(connector.site, connector.site_env), **auth, **extra)
     if connector.cloud_id or connector.cloud_id_env:
         return JiraResource(connector=connector.name, cloud_id=value(connector.cloud_id, connector.cloud_id_env),
                             oauth_token=dg.EnvVar(connector.oauth_env), **extra)

@@ -15,10 +15,11 @@ from jira_etl.settings import finalize_grace_minutes, refresh_minutes
 UTC = dt.timezone.utc
 
 
-def refresh_today_schedule(job, connector: str) -> dg.ScheduleDefinition:
+def refresh_today_schedule(job, connector: str, every: int | None = None) -> dg.ScheduleDefinition:
     """Every N minutes: fetch what is new in today's partition and merge it, so a
-    finding can appear minutes after the event without re-pulling the day."""
-    every = refresh_minutes()
+    finding can appear minutes after the event without re-pulling the day. `every`: the
+    connector's refresh_minutes from connectors.yaml (already checked), else the setting."""
+    every = every or refresh_minutes()
     cron = f"*/{every} * * * *" if every < 60 else f"0 */{every // 60} * * *"
 
     @dg.schedule(name=f"{connector}_refresh_today", cron_schedule=cron, job=job, execution_timezone="UTC",

@@ -57,10 +57,23 @@ ALTER TABLE findings ADD COLUMN IF NOT EXISTS suppression_reason VARCHAR;
 -- The base every rule reads: audit records with normalized action and category, the
 -- actor's and the target user's names where known, and the IP's class.
 CREATE OR REPLACE VIEW audit_events AS
-WITH norm AS (
+WITH spelled AS (
     SELECT r.*,
-           lower(trim(replace(r.summary, '’', ''''))) AS action_norm
+           lower(trim(replace(r.summary, '’', ''''))) AS action_text
     FROM audit_records r
+),
+norm AS (
+    -- Jira Data Center writes some actions as their i18n key (`jira.auditing.user.added.to.group`,
+    -- untranslated messages): the key names the Cloud spelling with dots as spaces; its
+    -- `user password changed` is Cloud's `user's password changed`.
+    SELECT s.* EXCLUDE (action_text),
+           CASE WHEN starts_with(s.action_text, 'jira.auditing.')
+                THEN CASE replace(substr(s.action_text, 15), '.', ' ')
+                          WHEN 'user password changed' THEN 'user''s password changed'
+                          ELSE replace(substr(s.action_text, 15), '.', ' ') END
+                WHEN s.action_text = 'user password changed' THEN 'user''s password changed'
+                ELSE s.action_text END AS action_norm
+    FROM spelled s
 ),
 flags AS (
     -- Apart from (below) the other derived columns: a rule filtering on these flags (a
@@ -103,7 +116,12 @@ SELECT b.connector,
        b.action_norm AS action,
        b.is_user_activation,
        b.is_user_deactivation,
-       lower(trim(coalesce(b.category, ''))) AS category,
+       -- Data Center categories may come as i18n keys too (jira.auditing.category.usermanagement).
+       CASE WHEN starts_with(lower(b.category), 'jira.auditing.category.')
+            THEN CASE substr(lower(trim(b.category)), 24)
+                      WHEN 'usermanagement' THEN 'user management' WHEN 'groupmanagement' THEN 'group management'
+                      ELSE replace(substr(lower(trim(b.category)), 24), '.', ' ') END
+            ELSE lower(trim(coalesce(b.category, ''))) END AS category,
        nullif(trim(b.remote_address), '') AS remote_address,
        coalesce(ip.kind, CASE WHEN nullif(trim(b.remote_address), '') IS NULL THEN 'missing' END) AS ip_kind,
        ip.country AS ip_country,
