@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -145,7 +146,7 @@ def _input(value: Any) -> str:
 def _model_problems(exc: ValidationError) -> list[str]:
     out = []
     for err in exc.errors():
-        msg = err["msg"].removeprefix("Value error, ")
+        msg = re.sub(r" or instance of \w+", "", err["msg"].removeprefix("Value error, "))
         shown = "" if err["type"] in ("missing", "extra_forbidden") else f" (got {_input(err.get('input'))})"
         out.append(f"{_where(err['loc'])}: {msg}{shown}")
     return out
