@@ -148,26 +148,28 @@ def _seen(first: dt.datetime | None, last: dt.datetime | None) -> str:
 
 
 def findings_table(rows: list[dict], width: int) -> str:
-    """The findings as a table no wider than `width`: short id, severity, detection (with
-    the connector when there are several), actor, count, first - last seen (UTC), and
-    the message, led by the triage status when it is not open, or by the suppression
-    and its reason."""
+    """The findings as a table no wider than `width`: finding id (its first 12
+    characters) over the triage status, severity, detection (with the connector when
+    there are several), actor, count, first - last seen (UTC), and the message, led by
+    the suppression's reason for a suppressed finding (--all)."""
     from jira_etl.cli.table_fit import fit, narrowest, stacked
 
     several = len({r["connector"] for r in rows}) > 1
-    headers = ["id", "severity", "detection", "actor", "count", "seen (UTC)", "message"]
+    headers = ["finding_id", "severity", "detection", "actor", "count", "seen (UTC)", "message"]
     shown = []
     for r in rows:
-        lead = (f"[suppressed: {r['suppression_reason'] or ''}] " if r["suppressed"]
-                else "" if r["status"] == "open" else f"[{r['status']}] ")
-        shown.append([(r["finding_id"] or "")[:12], r["severity"],
+        status = "suppressed" if r["suppressed"] else r["status"]
+        lead = f"[suppressed: {r['suppression_reason'] or ''}] " if r["suppressed"] else ""
+        shown.append([f"{(r['finding_id'] or '')[:12]}\n{status}", r["severity"],
                       r["detection_id"] + (f" ({r['connector']})" if several else ""),
                       r["actor"] or "system", f"{int(r['count'] or 0):,}", _seen(r["first_seen"], r["last_seen"]),
                       lead + (r["message"] or "")])
-    minimums = {"id": 12, "severity": 8, "detection": 9, "actor": 6, "count": 5, "seen (UTC)": 10, "message": 20}
+    minimums = {"finding_id": 12, "severity": 8, "detection": 9, "actor": 6, "count": 5, "seen (UTC)": 10,
+                "message": 20}
     caps = {"detection": 18, "actor": 16, "seen (UTC)": 16}
     if width < narrowest(headers, minimums):
-        return stacked([([c[1], c[2], c[3], f"count {c[4]}", c[5], f"id {c[0]}"], c[6]) for c in shown], width)
+        return stacked([([c[1], c[2], c[3], f"count {c[4]}", c[5], "id " + c[0].replace("\n", " (") + ")"], c[6])
+                        for c in shown], width)
     return fit(headers, shown, width, minimums, first="message", caps=caps)
 
 
