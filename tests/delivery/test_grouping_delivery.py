@@ -77,3 +77,30 @@ def test_a_grown_group_is_delivered_once_more_as_an_update(findings_site, monkey
         assert deliver(capsys) == 0
         new = [b for _, b in rx.received[n:] if b["detection_id"] == "user_removed_from_group"]
         assert [(b["update"], b["count"]) for b in new] == [(False, 1)] and new[0]["id"] != fid
+
+
+def test_a_suppressed_group_is_kept_but_never_delivered(findings_site, monkeypatch, capsys, tmp_path):
+    from delivery_helpers import runner
+
+    from jira_etl.detections import overrides
+
+    site = findings_site
+    cfg = tmp_path / "detections.yaml"
+    cfg.write_text(f"detections:\n  user_removed_from_group:\n    suppress:\n"
+                   f"      - {{actors: [{MALLORY}], groups: [developers], reason: team reorganisation}}\n")
+    settings = overrides.load_settings(cfg)
+    with site.warehouse.reader() as con:
+        found = runner.evaluate(con, site.connector, [DAY], settings)
+    with site.warehouse.writer() as con:
+        runner.replace_findings(con, site.connector, [DAY], found)
+    (fid, (count, _)), = grouped(site).items()
+    assert count == 12
+    monkeypatch.setenv("JIRA_ETL_ALERT_MIN_SEVERITY", "low")
+    with HttpReceiver() as rx:
+        monkeypatch.setenv("JIRA_ETL_WEBHOOK_URL", rx.url(HOOK))
+        assert deliver(capsys) == 0
+    sent = {b["id"] for _, b in rx.received}
+    assert sent and fid not in sent  # the rest is delivered, the suppressed group is not
+    with duckdb.connect(str(site.warehouse.path), read_only=True) as con:
+        assert con.execute("SELECT suppressed, suppression_reason FROM findings WHERE finding_id = ?",
+                           [fid]).fetchone() == (True, "team reorganisation")
