@@ -8,14 +8,20 @@ Layout (the catalogue is the folder):
 
 The tables the rules read and write (users, ip_info, findings, view audit_events) and
 the analysts' hunting views are DDL, owned by `jira_etl/storage/` (schema.py).
-Overrides from detections.yaml are `detections/overrides.py`; evaluation, grouping and
-the findings' ids are `detections/runner.py`.
+Overrides from detections.yaml are `detections/overrides.py`; evaluation is
+`detections/runner.py`, grouping rows into findings and their stable ids
+`detections/grouping.py`, allow-lists `detections/suppression.py`.
+
+Grouping is declared here: by section (`grouping.DEFAULT_WINDOW_BY_SECTION`), and per
+rule with the optional header keys `group_by` (list of actor, object, object_name, remote_address,
+target), `group_window_minutes` and `group_message` (a str.format template).
 
 A rule is evaluated for one UTC day: it receives `$connector`, `$window_start` and
 `$window_end` (the day, end exclusive) and its own parameters, all bound, never
 formatted into the text. It may read as much history before the window as it needs,
-and returns one row per finding whose triggering event lies in the window, with the
-columns of RULE_COLUMNS.
+and returns one row per triggering event (or burst) in the window, with the columns of
+RULE_COLUMNS, optionally followed by OPTIONAL_RULE_COLUMNS; the runner groups the rows
+into findings.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ from typing import Any, Iterable
 import duckdb
 import yaml
 
+from jira_etl.detections import grouping
 from jira_etl.sqlfiles import split_header, sql_params
 from jira_etl.storage.schema import apply_schema
 
@@ -41,8 +48,12 @@ SEVERITIES = ("low", "medium", "high", "critical")
 SECTIONS = ("baseline", "behavioural")
 RUNTIME_PARAMS = ("connector", "window_start", "window_end")
 RULE_COLUMNS = ("actor_account_id", "first_seen", "last_seen", "object", "remote_address", "message", "record_ids")
+# Columns a rule may add after RULE_COLUMNS, in this order, for grouping: the user (or
+# other item) a record acts on, sampled in a group's message, and the object's bare name.
+OPTIONAL_RULE_COLUMNS = ("target", "object_name")
 REQUIRED_KEYS = ("id", "title", "severity", "rationale", "section")
-OPTIONAL_KEYS = ("attack", "parameters", "optional", "description", "history_days")
+GROUPING_KEYS = ("group_by", "group_window_minutes", "group_message")
+OPTIONAL_KEYS = ("attack", "parameters", "optional", "description", "history_days", *GROUPING_KEYS)
 # History the runner makes available before a day (the rules need at most 30 days plus
 # a day of look-back; an actor silent for longer is dormant whatever the horizon).
 HISTORY_DAYS = 62
@@ -66,6 +77,24 @@ class Detection:
     parameters: dict[str, Any] = field(default_factory=dict)
     optional: bool = False
     description: str = ""
+    # Grouping (detections/grouping.py); None: the section's default.
+    group_by: tuple[str, ...] | None = None
+    group_window_minutes: int | None = None
+    group_message: str | None = None
+
+    def grouping(self, override: dict[str, Any] | None = None) -> grouping.GroupSpec:
+        """How this detection's rows group into findings: detections.yaml's override
+        (keys group_by, group_window_minutes, group_message), else the rule header's,
+        else the section's default."""
+        override = override or {}
+        window = override.get("group_window_minutes", self.group_window_minutes)
+        if window is None:
+            window = grouping.DEFAULT_WINDOW_BY_SECTION.get(self.section, 0)
+        return grouping.GroupSpec(
+            group_by=tuple(override.get("group_by") or self.group_by or grouping.DEFAULT_GROUP_BY),
+            window_minutes=int(window),
+            message=override.get("group_message") or self.group_message or grouping.DEFAULT_MESSAGE,
+        )
 
     def params(self, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         values = dict(self.parameters)
@@ -89,6 +118,9 @@ def parse_rule(path: Path) -> tuple[Detection, dict]:
         parameters=dict(params) if isinstance(params, dict) else {"<invalid>": params},
         optional=bool(meta.get("optional", False)),
         description=str(meta.get("description", "") or "").strip(),
+        group_by=tuple(meta["group_by"]) if isinstance(meta.get("group_by"), list) else None,
+        group_window_minutes=meta.get("group_window_minutes"),
+        group_message=meta.get("group_message"),
         sql=body,
         path=path,
     ), meta
@@ -111,6 +143,16 @@ def static_problems(det: Detection, meta: dict) -> list[str]:
         problems.append(f"{where}: severity '{det.severity}' is not one of {SEVERITIES}")
     if det.section not in SECTIONS:
         problems.append(f"{where}: section '{det.section}' is not one of {SECTIONS}")
+    if "group_by" in meta:
+        problems += [f"{where}: {p}" for p in grouping.group_by_problems(meta["group_by"])]
+    window = meta.get("group_window_minutes")
+    if "group_window_minutes" in meta and (type(window) is not int or window < 0):
+        problems.append(f"{where}: group_window_minutes must be a whole number of minutes >= 0")
+    if "group_message" in meta:
+        if not isinstance(meta["group_message"], str):
+            problems.append(f"{where}: group_message must be a string")
+        else:
+            problems += [f"{where}: {p}" for p in grouping.message_problems(meta["group_message"])]
     if "<invalid>" in det.parameters:
         problems.append(f"{where}: 'parameters' must be a mapping of name to default")
         return problems
@@ -192,6 +234,12 @@ def bind(det: Detection, connector: str, start: dt.datetime, end: dt.datetime,
     return {k: v for k, v in values.items() if k in used}
 
 
+def columns_ok(cols: tuple[str, ...]) -> bool:
+    """RULE_COLUMNS, then any of OPTIONAL_RULE_COLUMNS in their order."""
+    extra = list(cols[len(RULE_COLUMNS):])
+    return cols[:len(RULE_COLUMNS)] == RULE_COLUMNS and extra == [c for c in OPTIONAL_RULE_COLUMNS if c in extra]
+
+
 def catalogue_by_id() -> dict[str, Detection]:
     return {d.id: d for d in load_catalogue()}
 
@@ -211,8 +259,9 @@ def _dry_run_problems(detections: Iterable[Detection]) -> list[str]:
             try:
                 cur = con.execute(det.sql, bind(det, "x", start, start + dt.timedelta(days=1)))
                 cols = tuple(d[0] for d in cur.description)
-                if cols != RULE_COLUMNS:
-                    problems.append(f"{det.path.name}: returns columns {cols}, expected {RULE_COLUMNS}")
+                if not columns_ok(cols):
+                    problems.append(f"{det.path.name}: returns columns {cols}, expected {RULE_COLUMNS} "
+                                    f"then optionally any of {OPTIONAL_RULE_COLUMNS} in that order")
             except duckdb.Error as exc:
                 problems.append(f"{det.path.name}: SQL does not run: {str(exc).splitlines()[0]}")
     finally:

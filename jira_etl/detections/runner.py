@@ -1,16 +1,17 @@
-"""Evaluating the catalogue: every enabled rule over each connector-day, the findings'
-grouping keys and stable ids, and the one-transaction replacement of a day's rows."""
+"""Evaluating the catalogue: every enabled rule over each connector-day, its rows grouped
+into findings with stable ids (grouping.py) and marked by the allow-lists
+(suppression.py), and the one-transaction replacement of a day's rows."""
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import queue
 from concurrent.futures import ThreadPoolExecutor
 from typing import Iterable
 
 import duckdb
 
+from jira_etl.detections import grouping, suppression
 from jira_etl.detections.catalogue import HISTORY_DAYS, Detection, bind, load_catalogue
 from jira_etl.detections.overrides import Settings
 
@@ -26,9 +27,9 @@ def day_window(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
     return start, start + dt.timedelta(days=1)
 
 
-def run_detection(con: duckdb.DuckDBPyConnection, det: Detection, connector: str, day: dt.date,
-                  settings: Settings | None = None) -> list[dict]:
-    """The findings of one detection for one connector-day, as FINDING_COLUMNS dicts."""
+def rule_rows(con: duckdb.DuckDBPyConnection, det: Detection, connector: str, day: dt.date,
+              settings: Settings | None = None) -> list[dict]:
+    """The rows a rule returns for one connector-day, with the actor's name (before grouping)."""
     settings = settings or Settings()
     start, end = day_window(day)
     sql = (
@@ -37,33 +38,44 @@ def run_detection(con: duckdb.DuckDBPyConnection, det: Detection, connector: str
     )
     cur = con.execute(sql, bind(det, connector, start, end, settings.parameters.get(det.id)))
     cols = [d[0] for d in cur.description]
+    return [dict(zip(cols, row)) for row in cur.fetchall()]
+
+
+def run_detection(con: duckdb.DuckDBPyConnection, det: Detection, connector: str, day: dt.date,
+                  settings: Settings | None = None) -> list[dict]:
+    """The findings of one detection for one connector-day, as FINDING_COLUMNS dicts:
+    the rule's rows grouped into findings (detections/grouping.py), each with its stable
+    id, then marked where an allow-list of detections.yaml matches (kept, never dropped).
+    Each dict also carries `rule_rows`, how many rule rows it groups (not stored)."""
+    settings = settings or Settings()
+    rows = rule_rows(con, det, connector, day, settings)
+    grouped = grouping.group_rows(rows, settings.grouping_of(det), det.title, det.id)
     out = []
-    for row in cur.fetchall():
-        rec = dict(zip(cols, row))
-        ids = sorted({int(i) for i in (rec.get("record_ids") or []) if i is not None})
+    for g in grouped:
         out.append({
             "connector": connector, "day": day, "detection_id": det.id, "severity": settings.severity_of(det),
-            "actor_account_id": rec["actor_account_id"], "actor_name": rec["actor_name"],
-            "first_seen": rec["first_seen"], "last_seen": rec["last_seen"], "object": rec["object"],
-            "remote_address": rec["remote_address"], "message": rec["message"], "record_ids": ids,
-            "title": det.title, "count": len(ids), "suppressed": False, "suppression_reason": None,
+            "actor_account_id": g["actor_account_id"], "actor_name": g["actor_name"],
+            "first_seen": g["first_seen"], "last_seen": g["last_seen"], "object": g["object"],
+            "remote_address": g["remote_address"], "message": g["message"], "record_ids": g["record_ids"],
+            "title": det.title, "finding_id": grouping.finding_id(det.id, connector, g["group_key"], g["record_ids"],
+                                                                  g["first_seen"]),
+            "group_key": g["group_key"], "count": g["count"], "suppressed": False, "suppression_reason": None,
+            "rule_rows": g["rule_rows"], "object_name": g.get("object_name"), "addresses": g["addresses"],
         })
-        out[-1]["group_key"] = group_key(out[-1])
-        out[-1]["finding_id"] = finding_id(det.id, connector, out[-1]["group_key"], ids)
+    suppression.apply(out, settings.suppressions_of(det))
+    for f in out:
+        del f["object_name"], f["addresses"]
     return out
 
 
 def group_key(finding: dict) -> str:
-    """What a finding groups its records by, besides detection and connector."""
-    return "|".join(str(finding.get(k) or "") for k in ("actor_account_id", "object"))
+    """What a finding groups its records by by default, besides detection and connector."""
+    return grouping.group_key(finding)
 
 
 def finding_id(detection_id: str, connector: str, key: str, record_ids: list[int]) -> str:
-    """Deterministic id of a finding: the same group with the same first record always
-    gets the same id, so re-runs and refreshes update a finding instead of adding one."""
-    first = min(record_ids) if record_ids else ""
-    digest = hashlib.sha256(f"{detection_id}\x1f{connector}\x1f{key}\x1f{first}".encode()).hexdigest()
-    return digest[:24]
+    """Deterministic id of a finding (grouping.finding_id)."""
+    return grouping.finding_id(detection_id, connector, key, record_ids)
 
 
 def evaluate(con: duckdb.DuckDBPyConnection, connector: str, days: Iterable[dt.date],

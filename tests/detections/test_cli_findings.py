@@ -39,9 +39,10 @@ def test_findings_json_severity_and_since(site, monkeypatch, capsys):
     assert cli.main(["findings", "--since", DAY.isoformat(), "--format", "csv"]) == 0
     rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
     assert {r["detection_id"] for r in rows} == {"global_permission_added", "new_site_admin"}
+    monkeypatch.setenv("COLUMNS", "200")  # wide enough that no cell wraps (test_suppression tests narrow ones)
     assert cli.main(["findings", "--since", "2026-01-01"]) == 0
     out = capsys.readouterr().out
-    assert "| new_site_admin" in out and "3 finding(s)" in out
+    assert "| new_site_admin" in out and "3 finding(s)" in out and "| count |" in out
 
 
 def test_findings_errors(tmp_path, monkeypatch, capsys):

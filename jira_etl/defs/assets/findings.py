@@ -29,10 +29,11 @@ def findings_asset_key(connector: str) -> dg.AssetKey:
 
 
 def findings_frame(findings: list[dict]) -> pd.DataFrame:
-    cols = ["day", "severity", "detection_id", "actor", "first_seen", "object", "remote_address", "message"]
+    cols = ["day", "severity", "detection_id", "actor", "count", "first_seen", "last_seen", "object",
+            "remote_address", "message"]
     if not findings:
         return pd.DataFrame(columns=cols)
-    rows = [{**f, "actor": f["actor_name"] or f["actor_account_id"] or ""} for f in findings]
+    rows = [{**f, "actor": f["actor_name"] or f["actor_account_id"] or "", "count": f.get("count")} for f in findings]
     frame = pd.DataFrame(rows)[cols]
     frame["_rank"] = frame["severity"].map(SEVERITY_ORDER)
     return frame.sort_values(["_rank", "first_seen"], ascending=[False, True]).drop(columns="_rank")
@@ -116,10 +117,14 @@ class FindingsRun:
         self.log_warnings(context)
         found, detections, settings = self.found, self.detections, self.settings or overrides.Settings()
         by_detection = collections.Counter(f["detection_id"] for f in found)
-        by_severity = collections.Counter(f["severity"] for f in found)
-        alerts = [f for f in found if f["severity"] in ALERT_SEVERITIES]
-        frame = findings_frame(found)
-        context.log.info(f"{self.connector}: {len(found)} finding(s) over {len(self.days)} day(s): "
+        shown = [f for f in found if not f.get("suppressed")]
+        suppressed = len(found) - len(shown)
+        by_severity = collections.Counter(f["severity"] for f in shown)
+        alerts = [f for f in shown if f["severity"] in ALERT_SEVERITIES]
+        frame = findings_frame(shown)
+        rule_rows = sum(int(f.get("rule_rows") or 1) for f in found)
+        context.log.info(f"{self.connector}: {len(found)} finding(s) from {rule_rows} rule row(s) over "
+                         f"{len(self.days)} day(s), {suppressed} suppressed: "
                          + (", ".join(f"{k}={v}" for k, v in sorted(by_detection.items())) or "none"))
         key = findings_asset_key(self.connector)
         check = dg.AssetCheckResult(
@@ -138,6 +143,10 @@ class FindingsRun:
             metadata={
                 "dagster/row_count": len(found),
                 "dagster/table_name": "jira_audit.main.findings",
+                "rule_rows_before_grouping": rule_rows,
+                "findings_after_grouping": len(found),
+                "suppressed": suppressed,
+                "per_detection": per_detection_table(found, detections, settings),
                 "days": len(self.days),
                 "detections_run": sum(1 for d in detections if settings.is_enabled(d)),
                 **{f"severity/{s}": dg.MetadataValue.int(by_severity.get(s, 0)) for s in catalogue.SEVERITIES},
@@ -149,6 +158,24 @@ class FindingsRun:
             },
             check_results=selected_checks(context, [check]),
         )
+
+
+def per_detection_table(found: list[dict], detections, settings: overrides.Settings) -> dg.MetadataValue:
+    """Per enabled detection: the rule's rows (before grouping), the findings they make
+    (after grouping), how many of those an allow-list suppressed, and the records."""
+    rows: dict[str, collections.Counter] = {d.id: collections.Counter() for d in detections if settings.is_enabled(d)}
+    for f in found:
+        c = rows.setdefault(f["detection_id"], collections.Counter())
+        c["rule_rows"] += int(f.get("rule_rows") or 1)
+        c["findings"] += 1
+        c["suppressed"] += bool(f.get("suppressed"))
+        c["records"] += len(f.get("record_ids") or [])
+    cols = ("rule_rows", "findings", "suppressed", "records")
+    return dg.MetadataValue.table(
+        records=[dg.TableRecord({"detection": d, **{k: int(c[k]) for k in cols}})
+                 for d, c in sorted(rows.items(), key=lambda kv: (-kv[1]["rule_rows"], kv[0]))],
+        schema=dg.TableSchema(columns=[dg.TableColumn("detection", "string")]
+                              + [dg.TableColumn(k, "int") for k in cols]))
 
 
 class FindingsAsLoaded:
