@@ -56,7 +56,10 @@ def run_detection(con: duckdb.DuckDBPyConnection, det: Detection, connector: str
             "connector": connector, "day": day, "detection_id": det.id, "severity": settings.severity_of(det),
             "actor_account_id": g["actor_account_id"], "actor_name": g["actor_name"],
             "first_seen": g["first_seen"], "last_seen": g["last_seen"], "object": g["object"],
-            "remote_address": g["remote_address"], "message": g["message"], "record_ids": g["record_ids"],
+            # DuckDB's format() is NULL when any argument is (a record without an object
+            # name): fall back to the title rather than fail the whole findings insert.
+            "remote_address": g["remote_address"], "record_ids": g["record_ids"],
+            "message": g["message"] or f"{det.title} ({g['count']} record(s))",
             "title": det.title, "finding_id": grouping.finding_id(det.id, connector, g["group_key"], g["record_ids"],
                                                                   g["first_seen"]),
             "group_key": g["group_key"], "count": g["count"], "suppressed": False, "suppression_reason": None,
