@@ -23,6 +23,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from .cloud_api import BadDate, parse_api_date
 from .dc_render import DCLog, to_ms
+from .served import Served
 
 EVENTS = "/rest/auditing/1.0/events"
 SERVER_INFO = "/rest/api/2/serverInfo"
@@ -33,7 +34,7 @@ AUTH_401 = {"errorMessages": ["You are not authenticated. Authentication require
 FORBIDDEN = {"errorMessages": ["You do not have permission to view the audit log."], "errors": {}}
 
 
-class DCSimulator:
+class DCSimulator(Served):
     """``with DCSimulator(context_path="/jira") as sim: sim.url`` is the JIRA_SITE."""
 
     def __init__(self, log: DCLog | None = None, *, context_path: str = "", pat: str = "demo-pat",
@@ -63,20 +64,6 @@ class DCSimulator:
         self.log.base = self.url
         threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
         return self.url
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> "DCSimulator":
-        if self._server is None:
-            self.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
 
     def events_requests(self) -> list[dict]:
         with self._lock:

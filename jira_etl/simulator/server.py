@@ -18,13 +18,14 @@ from .cloud_api import (AUTH_401, FORBIDDEN_ADMIN, FORBIDDEN_FREE, HTML_404, Bad
 from .data import SiteData
 from .faults import HTML_503, HTML_LOGIN, Faults, choose
 from .handler import _Handler, _Server
+from .served import Served
 
 __all__ = ["JiraSimulator", "serve", "Faults", "SiteData", "BadDate", "parse_api_date",
            "AUTH_401", "FORBIDDEN_ADMIN", "FORBIDDEN_FREE", "HTML_404", "HTML_503",
            "HTML_LOGIN"]
 
 
-class JiraSimulator:
+class JiraSimulator(Served):
     """Run a simulated Jira Cloud site on loopback.
 
     >>> with JiraSimulator(SiteData(seed=7)) as sim:
@@ -66,20 +67,6 @@ class JiraSimulator:
                                         kwargs={"poll_interval": 0.05}, daemon=True)
         self._thread.start()
         return self.url
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> "JiraSimulator":
-        if self._server is None:
-            self.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
 
     @property
     def gateway_url(self) -> str:
