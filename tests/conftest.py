@@ -24,6 +24,16 @@ if os.environ.get("CI"):
 
 
 @pytest.fixture
+def env(tmp_path):
+    """A subprocess environment for `jira-etl` runs: no JIRA_* settings of the caller's,
+    data and the Dagster instance under the test's tmp_path."""
+    e = {k: v for k, v in os.environ.items() if not k.startswith("JIRA_")}
+    e["JIRA_ETL_DATA_DIR"] = str(tmp_path / "data")
+    e["DAGSTER_HOME"] = str(tmp_path / "dagster_home")
+    return e
+
+
+@pytest.fixture
 def site() -> SiteData:
     return SiteData(seed=11)
 

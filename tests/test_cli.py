@@ -34,14 +34,6 @@ def run(args, env, timeout=120, cwd=None):
 
 
 @pytest.fixture
-def env(tmp_path):
-    e = {k: v for k, v in os.environ.items() if not k.startswith("JIRA_")}
-    e["JIRA_ETL_DATA_DIR"] = str(tmp_path / "data")
-    e["DAGSTER_HOME"] = str(tmp_path / "dagster_home")
-    return e
-
-
-@pytest.fixture
 def live_sim():
     with JiraSimulator(SiteData(seed=5)) as sim:
         yield sim

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import subprocess
 import sys
 from collections import Counter
@@ -27,14 +26,6 @@ PAT = "dc-pat-7hQx2LmVr9"
 def run(args, env, timeout=180):
     return subprocess.run([str(BIN), *args], env=env, capture_output=True, text=True, timeout=timeout,
                           cwd=env["JIRA_ETL_DATA_DIR"].rsplit("/", 1)[0])
-
-
-@pytest.fixture
-def env(tmp_path):
-    e = {k: v for k, v in os.environ.items() if not k.startswith("JIRA_")}
-    e["JIRA_ETL_DATA_DIR"] = str(tmp_path / "data")
-    e["DAGSTER_HOME"] = str(tmp_path / "dagster_home")
-    return e
 
 
 @pytest.fixture
