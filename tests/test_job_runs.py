@@ -185,3 +185,23 @@ def test_a_cli_run_waits_for_the_connectors_run_in_progress(instance):
     job_run.wait_for_connector(instance, "beta", timeout=0.3)  # another connector: no wait
     instance.report_run_failed(instance.get_run_by_id(busy.run_id), "done")
     job_run.wait_for_connector(instance, "acme", timeout=0.3)
+
+
+def test_in_process_runs_follow_the_environment_of_each_call(tmp_path, monkeypatch):
+    # Callers in one process (tests, notebooks, the reliability harness) change the
+    # environment between backfills: each run's definitions are built from it afresh.
+    from jira_etl import cli
+
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dh"))
+    day = dt.datetime.now(UTC).date() - dt.timedelta(days=1)
+    for name, seed in (("first", 21), ("second", 22)):
+        with JiraSimulator(SiteData(seed=seed), token=f"tok-{name}") as sim:
+            monkeypatch.setenv("JIRA_ETL_DATA_DIR", str(tmp_path / name))
+            for k, v in {"JIRA_SITE": sim.url, "JIRA_EMAIL": sim.email, "JIRA_API_TOKEN": sim.token,
+                         "JIRA_CONNECTOR": name}.items():
+                monkeypatch.setenv(k, v)
+            outcome = cli.run_backfill(day, day, quiet=True)
+            assert list(outcome) == [name] and outcome[name]["success"], outcome
+            assert sim.path_counts and any("auditing" in p for p in sim.path_counts)
+    with instance_of({"DAGSTER_HOME": str(tmp_path / "dh")}) as inst:
+        assert sorted(r.job_name for r in inst.get_runs()) == ["collect_first", "collect_second"]

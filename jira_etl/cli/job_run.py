@@ -17,6 +17,7 @@ from typing import Callable, Iterable
 
 # The module of the code location (workspace.yaml, [tool.dagster], `dagster dev -m`).
 CODE_LOCATION_MODULE = "jira_etl.definitions"
+BUILD_MODULE = "jira_etl.defs.definitions"  # build_definitions(), what that module's `defs` is
 IN_PROCESS = {"execution": {"config": {"in_process": {}}}}
 CONNECTOR_TAG = "jira_etl/connector"
 PID_TAG, HOST_TAG = "jira_etl/cli_pid", "jira_etl/cli_host"
@@ -33,7 +34,10 @@ def code_location_name() -> str:
 
 
 def _origins(job_name: str):
-    from dagster._core.definitions.reconstruct import ReconstructableRepository
+    """The job to execute (definitions built afresh, from the environment as it is now:
+    in-process callers may change it between runs) and the origin the UI re-executes
+    from (the workspace's code location)."""
+    from dagster._core.definitions.reconstruct import ReconstructableJob, ReconstructableRepository
     from dagster._core.remote_origin import (
         ManagedGrpcPythonEnvCodeLocationOrigin,
         RemoteJobOrigin,
@@ -42,13 +46,17 @@ def _origins(job_name: str):
     from dagster._core.types.loadable_target_origin import LoadableTargetOrigin
 
     cwd = os.getcwd()
-    recon = ReconstructableRepository.for_module(CODE_LOCATION_MODULE, "defs", working_directory=cwd)
+    # A function target: Dagster calls it on each load (a module attribute would keep the
+    # definitions of the first import). Its caches keep one job: drop the last run's.
+    recon = ReconstructableRepository.for_module(BUILD_MODULE, "build_definitions", working_directory=cwd)
+    ReconstructableJob.get_definition.cache_clear()
+    ReconstructableJob.get_repository_definition.cache_clear()
+    recon_job = recon.get_reconstructable_job(job_name)
     target = LoadableTargetOrigin(executable_path=sys.executable, module_name=CODE_LOCATION_MODULE,
                                   working_directory=cwd)
     location = ManagedGrpcPythonEnvCodeLocationOrigin(target, code_location_name())
-    repo_name = recon.get_definition().name  # "__repository__" for a dg.Definitions
-    remote = RemoteJobOrigin(RemoteRepositoryOrigin(location, repo_name), job_name)
-    return recon.get_reconstructable_job(job_name), remote
+    repo_name = recon_job.get_repository_definition().name  # "__repository__" for a dg.Definitions
+    return recon_job, RemoteJobOrigin(RemoteRepositoryOrigin(location, repo_name), job_name)
 
 
 def run_job(job_name: str, *, instance, tags: dict[str, str], asset_selection: Iterable | None = None,
