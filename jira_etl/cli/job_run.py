@@ -64,6 +64,7 @@ def run_job(job_name: str, *, instance, tags: dict[str, str], asset_selection: I
     """Create and execute a run of `job_name` (only `asset_selection` of it, if given);
     returns Dagster's JobExecutionResult (`success`, `run_id`, `all_events`). Failures of
     steps do not raise: the result says so, as `dg.materialize(raise_on_error=False)`."""
+    import dagster as dg
     from dagster._core.execution.api import execute_run
 
     recon_job, remote = _origins(job_name)
@@ -71,13 +72,32 @@ def run_job(job_name: str, *, instance, tags: dict[str, str], asset_selection: I
     run_tags = {**job_def.run_tags, **tags, PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname()}
     selection = frozenset(asset_selection) if asset_selection else None
     connector = run_tags.get(CONNECTOR_TAG)
-    if connector:
-        wait_for_connector(instance, connector, on_wait=on_wait)
-    run = instance.create_run_for_job(
-        job_def=job_def, run_config={**IN_PROCESS, **(run_config or {})}, tags=run_tags,
-        asset_selection=selection, job_code_origin=recon_job.get_python_origin(), remote_job_origin=remote,
-    )
+
+    def create(status=None):
+        return instance.create_run_for_job(
+            job_def=job_def, run_config={**IN_PROCESS, **(run_config or {})}, tags=run_tags, status=status,
+            asset_selection=selection, job_code_origin=recon_job.get_python_origin(), remote_job_origin=remote,
+        )
+
+    if not connector:
+        run = create()
+    else:
+        # Check and claim at once: two CLI processes starting together must not both
+        # see the connector idle. The run is created STARTING under the lock.
+        import filelock
+
+        with filelock.FileLock(str(_lock_path(connector))):
+            wait_for_connector(instance, connector, on_wait=on_wait)
+            run = create(dg.DagsterRunStatus.STARTING)
     return execute_run(recon_job, run, instance, raise_on_error=False)
+
+
+def _lock_path(connector: str):
+    from pathlib import Path
+
+    home = Path(os.environ.get("DAGSTER_HOME") or ".")
+    home.mkdir(parents=True, exist_ok=True)
+    return home / f".jira_etl-start-{connector}.lock"
 
 
 def wait_for_connector(instance, connector: str, on_wait: Callable[[str], None] | None = None,
