@@ -45,9 +45,17 @@ def parquet_asset_key(connector: str) -> dg.AssetKey:
     return dg.AssetKey([connector, "audit_records_parquet"])
 
 
+def connection_asset_key(connector: str) -> dg.AssetKey:
+    """The preflight of every collection run (`assets/connection.py`)."""
+    return dg.AssetKey([connector, "jira_connection"])
+
+
 def parquet_spec(connector: str) -> dg.AssetSpec:
     return dg.AssetSpec(
         parquet_asset_key(connector),
+        # Collected after the preflight passed in the same run (a bad token fails there,
+        # in seconds, with its remedy).
+        deps=[connection_asset_key(connector)],
         group_name=connector,
         kinds={"python", "parquet"},
         # Not partition-aware: it flags a connector whose newest materialization is old,
