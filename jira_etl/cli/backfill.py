@@ -45,10 +45,12 @@ def validate_range(start: dt.date, end: dt.date, today: dt.date | None = None) -
         raise CliError(f"--end {end} is in the future (today is {today} UTC)")
 
 
-def run_backfill(start: dt.date, end: dt.date, connectors: list[str] | None = None, quiet: bool = False) -> dict:
+def run_backfill(start: dt.date, end: dt.date, connectors: list[str] | None = None, quiet: bool = False,
+                 settle: bool = False) -> dict:
     """Materialize every selected connector's collection assets over [start, end] in one
     run each of its job `collect_<c>`, recorded in the Dagster instance the UI shows. One failing connector
     does not stop the others; the result maps connector -> (success, run_id, error).
+    With `settle`, the run is a settle pass (the tags of the schedule `<c>_settle_recent`).
     """
     validate_range(start, end)
     ensure_dagster_home()
@@ -59,6 +61,7 @@ def run_backfill(start: dt.date, end: dt.date, connectors: list[str] | None = No
         import dagster as dg
 
         from jira_etl.defs import definitions
+        from jira_etl.defs.assets.extract import SETTLE, TRIGGER_TAG
 
         names = [c.name for c in definitions.configured_connectors()]
         unknown = sorted(set(connectors or []) - set(names))
@@ -76,7 +79,8 @@ def run_backfill(start: dt.date, end: dt.date, connectors: list[str] | None = No
             collect_job_name(name),
             instance=instance,
             asset_selection=definitions.collection_keys(name),
-            tags={RANGE_START_TAG: start.isoformat(), RANGE_END_TAG: end.isoformat(), "jira_etl/source": "cli"},
+            tags={RANGE_START_TAG: start.isoformat(), RANGE_END_TAG: end.isoformat(), "jira_etl/source": "cli",
+                  **({TRIGGER_TAG: SETTLE} if settle else {})},
             # Progress lines (one per day) are INFO; Dagster's step events are DEBUG noise here.
             run_config={"loggers": {"console": {"config": {"log_level": "WARNING" if quiet else "INFO"}}}},
             on_wait=None if quiet else (lambda line, n=name: print(f"backfill {n}: {line}", flush=True)),
@@ -127,5 +131,5 @@ def _run_failure(result) -> str:
 def cmd_backfill(args) -> int:
     start = parse_date(args.start, "--start")
     end = parse_date(args.end, "--end")
-    outcome = run_backfill(start, end, args.connector)
+    outcome = run_backfill(start, end, args.connector, settle=getattr(args, "settle", False))
     return 0 if all(o["success"] for o in outcome.values()) else 1

@@ -20,7 +20,7 @@ from jira_etl.defs.assets.ocsf import build_ocsf_asset
 from jira_etl.connectors import configured_connectors, simulator_notice
 from jira_etl.defs.partitions import daily_partitions
 from jira_etl.defs.resources import StorageResource, jira_resource
-from jira_etl.defs.schedules import finalize_yesterday_schedule, refresh_today_schedule
+from jira_etl.defs.schedules import finalize_yesterday_schedule, refresh_today_schedule, settle_recent_schedule
 from jira_etl.defs.sensors import deliver_findings
 from jira_etl.settings import load_env_file
 
@@ -63,6 +63,7 @@ def build_definitions() -> dg.Definitions:
         health = health_job(c.name)  # also alone, so a failed collection still shows
         jobs += [job, health, build_connection_job(c.name)]
         schedules += [refresh_today_schedule(job, c.name, c.refresh_minutes), finalize_yesterday_schedule(job, c.name),
+                      settle_recent_schedule(job, c.name),
                       health_schedule(health, c.name)]
         assets.append(build_compaction_asset(c.name))
         jobs.append(compaction_job(c.name))

@@ -10,6 +10,7 @@ failure and its remedy.
 
 import dagster as dg
 
+from jira_etl.collect import days_in_window
 from jira_etl.connection import ConnectionResult, check_with
 from jira_etl.defs.assets.extract import connection_asset_key, jira_resource_key
 from jira_etl.defs.partitions import daily_partitions
@@ -42,12 +43,21 @@ def build_connection_asset(connector: str) -> dg.AssetsDefinition:
                                                    "and audit-log availability.")],
         partitions_def=daily_partitions,
         backfill_policy=dg.BackfillPolicy.single_run(),
-        required_resource_keys={jira_resource_key(connector)},
+        required_resource_keys={jira_resource_key(connector), "storage"},
     )
     def _preflight(context: dg.AssetExecutionContext):
         result = _run_check(context, connector)
         if not result.ok:
             yield _check_result(key, result)
+            # A failed collection for `jira-etl status` (Failing, with the error), as when
+            # the collection step itself fails.
+            window = context.partition_time_window
+            days = days_in_window(window.start, window.end)
+            try:
+                context.resources.storage.warehouse().record_attempt(connector, False, days[0], days[-1],
+                                                                     " ".join(result.message.split())[:300])
+            except Exception as exc:  # never hide the real failure behind this one
+                context.log.warning(f"could not record the failed attempt: {type(exc).__name__}")
             raise dg.Failure(description=result.line(), metadata={"remedy": result.remedy or "-"},
                              allow_retries=False)
         context.log.info(result.line())
