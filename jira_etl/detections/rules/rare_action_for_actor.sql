@@ -6,8 +6,10 @@
 -- rationale: An actor suddenly touching permissions, global permissions, admin groups, security schemes or audit settings for the first time in a month deserves a look.
 -- description: >
 --   Sensitive: category permissions, summaries about permissions, issue security or the
---   audit log, and group membership changes of admin groups (kept apart from ordinary
---   groups). Actors in their learning period (fewer than learning_days active days, days
+--   audit log, and removals from admin groups (kept apart from ordinary groups). An
+--   addition to an admin group is not repeated here: new_site_admin (high) reports every
+--   one, whoever makes it, and a second, behavioural finding on the same record added
+--   nothing but noise when a new admin joins. Actors in their learning period (fewer than learning_days active days, days
 --   with any record, in the previous history_days) are skipped: nothing is "never
 --   performed before" without a history. Events without an author are the actor "(system)".
 -- parameters:
@@ -39,9 +41,13 @@ sensitive AS (
     WHERE category = 'permissions' OR action LIKE '%permission%' OR action LIKE '%security%'
        OR action LIKE '%audit%' OR action_key LIKE '% [admin group]'
 ),
+reportable AS (
+    -- additions to admin groups are new_site_admin findings already
+    SELECT * FROM sensitive WHERE NOT (action = 'user added to group' AND action_key LIKE '% [admin group]')
+),
 fresh AS MATERIALIZED (
     -- sensitive changes of the day by a key the actor did not use in the look-back
-    SELECT * FROM sensitive s
+    SELECT * FROM reportable s
     WHERE NOT EXISTS (SELECT 1 FROM hist h WHERE h.actor = s.actor AND h.action_key = s.action_key)
 ),
 actors AS (

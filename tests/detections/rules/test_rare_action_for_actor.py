@@ -17,7 +17,7 @@ def ids(findings):
 def test_fires_on_a_sensitive_action_new_for_the_actor(site):
     site.routine(days_before(DAY, 20), per_day=2)
     site.add_to_group(at(DAY - dt.timedelta(days=3), 10), "acct-dev", "developers")
-    a = site.add_to_group(at(DAY, 10), "acct-x", "site-admins")          # admin group: new for Alice
+    a = site.remove_from_group(at(DAY, 10), "acct-x", "site-admins")     # admin group: new for Alice
     b = site.add(at(DAY, 11), "Issue Security scheme deleted", "permissions", obj={"name": "HR", "typeName": "SCHEME"})
     site.load()
     found = site.run(RULE)
@@ -45,7 +45,18 @@ def test_an_actor_in_learning_is_skipped(site):
 def test_the_system_actor_is_an_actor(site):
     for d in days_before(DAY, 10):
         site.add_to_group(at(d, 2), "acct-m", "team-a", actor=None, ip=None)
-    rid = site.add_to_group(at(DAY, 2), "acct-m", "site-admins", actor=None, ip=None)
+    rid = site.remove_from_group(at(DAY, 2), "acct-m", "site-admins", actor=None, ip=None)
     site.load()
     found = site.run(RULE)
     assert ids(found) == [[rid]] and found[0]["actor_account_id"] == "(system)"
+
+
+def test_an_addition_to_an_admin_group_is_left_to_new_site_admin(site):
+    # a new admin joins: new_site_admin (high) reports the record, a behavioural "never
+    # did this before" on the same record would add nothing; a removal is still rare
+    site.routine(days_before(DAY, 20), per_day=2)
+    add = site.add_to_group(at(DAY, 9, 20), "acct-leo", "jira-administrators")
+    removal = site.remove_from_group(at(DAY, 10), "acct-old-admin", "site-admins")
+    site.load()
+    assert ids(site.run(RULE)) == [[removal]]
+    assert ids(site.run("new_site_admin")) == [[add]]
