@@ -12,8 +12,8 @@ into DuckDB -> findings) in one Dagster range run, on
 
 and prints both as markdown tables. Exit status 1 when a target is missed: anything
 planted missed, or on (b) more than 1 behavioural finding or more than 3 findings a
-day on average. `--seed`, `--days`, `--sync-size`, `--base-fraction`, `--only` change
-the data and what runs.
+day on average. `--seed`, `--days`, `--history-days`, `--sync-size`, `--base-fraction` change the
+data, `--only planted|background` what runs, `--list` lists every background finding.
 """
 from __future__ import annotations
 
@@ -32,9 +32,11 @@ MAX_BEHAVIOURAL = 1
 MAX_PER_DAY = 3.0
 
 
-def run_pipeline(site, first: dt.date, last: dt.date, workdir: Path, connector: str = "acme") -> list[dict]:
+def run_pipeline(site, first: dt.date, last: dt.date, workdir: Path, connector: str = "acme",
+                 quiet: bool = False) -> list[dict]:
     """Every finding of ``connector`` after one dg.materialize range run over [first, last]
-    against ``site`` served by the simulator over real HTTP."""
+    against ``site`` served by the simulator over real HTTP (``quiet``: the run's console
+    log at WARNING)."""
     import dagster as dg
     import duckdb
 
@@ -52,6 +54,7 @@ def run_pipeline(site, first: dt.date, last: dt.date, workdir: Path, connector: 
                                                          backoff_max_s=0.05),
                        "storage": StorageResource(data_dir=str(workdir / "data"))},
             instance=instance,
+            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}} if quiet else None,
             tags={"dagster/asset_partition_range_start": first.isoformat(),
                   "dagster/asset_partition_range_end": last.isoformat()},
             raise_on_error=False,
@@ -152,13 +155,13 @@ class Background:
                          for f in self.findings)
 
 
-def run_background(shape, workdir: Path, start: dt.date = dt.date(2026, 6, 1)) -> Background:
+def run_background(shape, workdir: Path, start: dt.date = dt.date(2026, 6, 1), quiet: bool = False) -> Background:
     from jira_etl.detections import catalogue
     from jira_etl.simulator.scenarios.realistic import RealisticSite
 
     site = RealisticSite(shape, start)
     first, last = site.evaluation_range()
-    found = run_pipeline(site, first, last, workdir)
+    found = run_pipeline(site, first, last, workdir, quiet=quiet)
     days = [site.eval_start + dt.timedelta(days=i) for i in range(shape.days)]
     kept = [f for f in found if f["day"] >= site.eval_start]
     sections = {d.id: d.section for d in catalogue.load_catalogue()}
@@ -191,10 +194,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=Shape.seed, help="the realistic background's seed")
     ap.add_argument("--days", type=int, default=Shape.days, help="evaluated days of the background")
     ap.add_argument("--sync-size", type=int, default=Shape.sync_size)
-    ap.add_argument("--base-fraction", type=float, default=Shape.base_fraction)
+    ap.add_argument("--history-days", type=int, default=Shape.history_days, help="collected days before them")
+    ap.add_argument("--base-fraction", type=float, default=Shape.base_fraction,
+                    help="share of the simulator's own background kept (fewer records, same habits)")
+    ap.add_argument("--verbose", action="store_true", help="keep Dagster's event log on stderr")
     ap.add_argument("--list", action="store_true", help="list every finding of the background")
     args = ap.parse_args(argv)
     os.environ.setdefault("JIRA_ETL_START_DATE", "2026-01-01")
+    quiet = not args.verbose
     os.environ.setdefault("JIRA_ETL_QUIET_SIMULATOR", "1")
     problems: list[str] = []
     with tempfile.TemporaryDirectory(prefix="jira-etl-eval-") as tmp:
@@ -203,15 +210,15 @@ def main(argv: list[str] | None = None) -> int:
             from jira_etl.detections.evaluation import failures, score, table
 
             site, truth, first, last = planted_month()
-            found = run_pipeline(site, first, last, Path(tmp) / "planted")
+            found = run_pipeline(site, first, last, Path(tmp) / "planted", quiet=quiet)
             scores = score(found, truth, [d.id for d in catalogue.load_catalogue()])
             print(f"## (a) planted month: {MONTH_START} + {MONTH_DAYS} days (30 days of history before)\n")
             print(table(scores) + "\n")
             problems += failures(scores)
         if args.only in (None, "background"):
-            shape = Shape(seed=args.seed, days=args.days, sync_size=args.sync_size,
-                          base_fraction=args.base_fraction)
-            bg = run_background(shape, Path(tmp) / "background")
+            shape = Shape(seed=args.seed, days=args.days, history_days=args.history_days,
+                          sync_size=args.sync_size, base_fraction=args.base_fraction)
+            bg = run_background(shape, Path(tmp) / "background", quiet=quiet)
             print(f"## (b) realistic background: seed {shape.seed}, {shape.days} days "
                   f"({shape.history_days} days of history before), nothing planted\n")
             print(background_table(bg) + "\n")

@@ -73,7 +73,7 @@ def test_another_seed_is_other_data():
 def background(tmp_path_factory):
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("JIRA_ETL_START_DATE", "2026-01-01")
-        return run_background(SHAPE, tmp_path_factory.mktemp("realistic"), START)
+        return run_background(SHAPE, tmp_path_factory.mktemp("realistic"), START, quiet=True)
 
 
 def test_at_most_three_findings_a_day_and_the_expected_ones_found(background):

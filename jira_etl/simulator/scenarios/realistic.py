@@ -15,7 +15,7 @@ own background (data/habits.py, optionally thinned by ``Shape.base_fraction``):
 * bulk operations: once in the month an admin bulk-adds ``bulk_size`` users to a group,
   once another bulk-removes ``bulk_size`` users from one (a real mass removal: the one
   behavioural finding the background is allowed);
-* a project admin changing project roles on Tuesdays and Thursdays;
+* a project admin changing project roles on two weekdays a week;
 * two new admins joining mid-month (account created, added to jira-administrators a day
   or two later: two expected new_site_admin findings), then working their first days;
 * quieter weekends (the base background's one or two on-call admins).
@@ -66,6 +66,7 @@ class Plan:
     maintenance_admin: str
     people_admin: str
     other_people_admin: str
+    roles_weekdays: tuple[int, ...] = (1, 3)
 
 
 def _weekday_at_or_after(d: date) -> date:
@@ -90,7 +91,8 @@ def make_plan(shape: Shape, start: date) -> Plan:
                 joiner1_created=j1, joiner1_promoted=_weekday_at_or_after(j1 + timedelta(days=1)),
                 joiner2_created=j2, joiner2_promoted=_weekday_at_or_after(j2 + timedelta(days=2)),
                 onboarding_days=tuple(mondays), routine_admin=config[0],
-                maintenance_admin=config[1], people_admin=people[0], other_people_admin=people[1])
+                maintenance_admin=config[1], people_admin=people[0], other_people_admin=people[1],
+                roles_weekdays=tuple(sorted(rnd.sample(range(5), 2))))
 
 
 class RealisticSite(SiteData):
@@ -161,7 +163,7 @@ class RealisticSite(SiteData):
         if wd < 5:
             hb.shifted_worker(plan, self._idx(self.india), 3.5, 12.5, rnd.randint(10, 25), True)
             hb.burst_routine(plan, self._idx(self.who(p.routine_admin)), s.routine_n)
-            if wd in (1, 3):
+            if wd in p.roles_weekdays:
                 hb.project_roles(plan, self.who(p.other_people_admin), rnd.choice(regular),
                                  plan.base + 11 * hb.HOUR + rnd.randrange(40 * hb.MINUTE))
         # night shift: Mon-Fri 22:00 to 06:00 the next morning
