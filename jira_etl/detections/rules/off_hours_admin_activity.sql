@@ -15,9 +15,11 @@
 --   With at least learning_days active days, a change is unusual when its band of hours
 --   was worked on fewer than rare_hour_share of the active days (at least on none).
 --   While learning (fewer active days), only outside work_start_hour..work_end_hour in
---   site_timezone, for an actor with at least one prior active day, and not in a band of
---   hours it already worked on a prior day (the history only ever silences while
---   learning). Events without an author count as the actor "(system)".
+--   site_timezone, for an actor with at least one prior active day that so far worked
+--   only inside those hours (one already seen at night or in another time zone is not
+--   held to the site hours before it has a profile), and not in a band of hours it
+--   already worked: the history only ever silences while learning. Events without an
+--   author count as the actor "(system)".
 -- parameters:
 --   admin_categories: [permissions, group management, user management]
 --   history_days: 30
@@ -36,7 +38,9 @@ WITH ev AS (
 -- hours worked as bits of a mask (hour h is bit h, UTC): any record counts.
 worked AS (
     SELECT coalesce(actor_account_id, '(system)') AS actor, CAST(created AS DATE) AS day,
-           bit_or(CAST(1 AS BIGINT) << hour(timezone('UTC', created))) AS hours
+           bit_or(CAST(1 AS BIGINT) << hour(timezone('UTC', created))) AS hours,
+           bool_and(hour(timezone($site_timezone, created)) >= $work_start_hour
+                    AND hour(timezone($site_timezone, created)) < $work_end_hour) AS in_site_hours
     FROM audit_events
     WHERE connector = $connector
       AND created >= $window_start - ($history_days * INTERVAL 1 DAY) AND created < $window_start
@@ -44,7 +48,7 @@ worked AS (
     GROUP BY ALL
 ),
 totals AS (
-    SELECT actor, count(*) AS active_days FROM worked GROUP BY actor
+    SELECT actor, count(*) AS active_days, bool_and(in_site_hours) AS in_site_hours FROM worked GROUP BY actor
 ),
 bands AS (
     -- for each hour of the changes of the day, the days the actor worked in it or a neighbour:
@@ -61,7 +65,7 @@ flagged AS (
            coalesce(t.active_days, 0) >= $learning_days AS own_baseline,
            CASE WHEN coalesce(t.active_days, 0) >= $learning_days
                 THEN coalesce(bd.days, 0) = 0 OR coalesce(bd.days, 0) < $rare_hour_share * t.active_days
-                ELSE coalesce(t.active_days, 0) >= 1 AND coalesce(bd.days, 0) = 0
+                ELSE coalesce(t.active_days, 0) >= 1 AND t.in_site_hours AND coalesce(bd.days, 0) = 0
                  AND (hour(timezone($site_timezone, ev.created)) < $work_start_hour
                       OR hour(timezone($site_timezone, ev.created)) >= $work_end_hour)
            END AS off_hours
