@@ -118,6 +118,8 @@ hot AS (
     FROM warm w
     LEFT JOIN limits l ON l.actor_account_id = w.actor_account_id
     WHERE w.n > coalesce(l.limit_n, $learning_threshold)
+      -- (the system actor without the history it is judged by is not counted at all)
+      AND (w.actor_account_id <> '(system)' OR coalesce(l.active_days, 0) >= $system_min_days)
 ),
 kept AS (
     SELECT actor_account_id, slice FROM hot

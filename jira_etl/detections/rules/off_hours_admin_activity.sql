@@ -38,9 +38,7 @@ WITH ev AS (
 -- hours worked as bits of a mask (hour h is bit h, UTC): any record counts.
 worked AS (
     SELECT coalesce(actor_account_id, '(system)') AS actor, CAST(created AS DATE) AS day,
-           bit_or(CAST(1 AS BIGINT) << hour(timezone('UTC', created))) AS hours,
-           bool_and(hour(timezone($site_timezone, created)) >= $work_start_hour
-                    AND hour(timezone($site_timezone, created)) < $work_end_hour) AS in_site_hours
+           bit_or(CAST(1 AS BIGINT) << hour(timezone('UTC', created))) AS hours
     FROM audit_events
     WHERE connector = $connector
       AND created >= $window_start - ($history_days * INTERVAL 1 DAY) AND created < $window_start
@@ -48,7 +46,18 @@ worked AS (
     GROUP BY ALL
 ),
 totals AS (
-    SELECT actor, count(*) AS active_days, bool_and(in_site_hours) AS in_site_hours FROM worked GROUP BY actor
+    SELECT actor, count(*) AS active_days FROM worked GROUP BY actor
+),
+-- Learning actors already seen outside the site hours (in site_timezone): read for the
+-- learning actors of the day only, usually few.
+outside AS (
+    SELECT DISTINCT coalesce(actor_account_id, '(system)') AS actor
+    FROM audit_events
+    WHERE connector = $connector
+      AND created >= $window_start - ($history_days * INTERVAL 1 DAY) AND created < $window_start
+      AND coalesce(actor_account_id, '(system)') IN (SELECT actor FROM totals WHERE active_days < $learning_days)
+      AND (hour(timezone($site_timezone, created)) < $work_start_hour
+           OR hour(timezone($site_timezone, created)) >= $work_end_hour)
 ),
 bands AS (
     -- for each hour of the changes of the day, the days the actor worked in it or a neighbour:
@@ -65,13 +74,14 @@ flagged AS (
            coalesce(t.active_days, 0) >= $learning_days AS own_baseline,
            CASE WHEN coalesce(t.active_days, 0) >= $learning_days
                 THEN coalesce(bd.days, 0) = 0 OR coalesce(bd.days, 0) < $rare_hour_share * t.active_days
-                ELSE coalesce(t.active_days, 0) >= 1 AND t.in_site_hours AND coalesce(bd.days, 0) = 0
+                ELSE coalesce(t.active_days, 0) >= 1 AND o.actor IS NULL AND coalesce(bd.days, 0) = 0
                  AND (hour(timezone($site_timezone, ev.created)) < $work_start_hour
                       OR hour(timezone($site_timezone, ev.created)) >= $work_end_hour)
            END AS off_hours
     FROM ev
     LEFT JOIN totals t ON t.actor = ev.actor
     LEFT JOIN bands bd ON bd.actor = ev.actor AND bd.h = ev.h
+    LEFT JOIN outside o ON o.actor = ev.actor
 )
 SELECT actor AS actor_account_id,
        min(created) AS first_seen,
