@@ -15,7 +15,8 @@
 --   While learning (fewer active days, or none) only an absolute limit applies,
 --   learning_threshold, raised to peak_margin * the largest daily peak already seen (so
 --   the same routine on day 2 of a new admin does not fire); it is never lowered by the
---   history. Events without an author count as the actor "(system)".
+--   history. Events without an author count as the actor "(system)", judged from its own
+--   history only, once it has system_min_days active days (its automation is its baseline).
 -- parameters:
 --   min_threshold: 20
 --   learning_threshold: 50
@@ -24,6 +25,7 @@
 --   peak_margin: 1.25
 --   mad_factor: 5.0
 --   window_minutes: 60
+--   system_min_days: 1
 --   exclude_categories: [user management, group management]
 WITH ev AS (
     -- Only what the rolling count needs: labels and objects are read for the events
@@ -116,6 +118,8 @@ hot AS (
     FROM warm w
     LEFT JOIN limits l ON l.actor_account_id = w.actor_account_id
     WHERE w.n > coalesce(l.limit_n, $learning_threshold)
+      -- (the system actor without the history it is judged by is not counted at all)
+      AND (w.actor_account_id <> '(system)' OR coalesce(l.active_days, 0) >= $system_min_days)
 ),
 kept AS (
     SELECT actor_account_id, slice FROM hot
@@ -136,7 +140,7 @@ counted AS (
 triggers AS (
     SELECT actor_account_id, id, created, n, limit_n, own_baseline, active_days,
            lag(created) OVER (PARTITION BY actor_account_id ORDER BY created, id) AS prev
-    FROM counted WHERE n > limit_n
+    FROM counted WHERE n > limit_n AND (actor_account_id <> '(system)' OR active_days >= $system_min_days)
 ),
 islands AS (
     SELECT *, sum(CASE WHEN prev IS NULL OR created - prev > ($window_minutes * INTERVAL 1 MINUTE) THEN 1 ELSE 0 END)

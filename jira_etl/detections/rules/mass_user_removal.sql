@@ -12,9 +12,10 @@
 --   learning_days active days, max(q95 of the daily peaks * peak_margin, median +
 --   mad_factor * MAD), so one past bulk clean-up does not raise it but a nightly
 --   directory sync does. While learning, threshold alone, raised to peak_margin * the
---   largest daily peak already seen: events without an author are the actor "(system)",
---   whose nightly sync fires on its first night only (no history at all) and is silent
---   from the second night on.
+--   largest daily peak already seen. Events without an author are the actor "(system)"
+--   (directory syncs, automation): it is judged from its own history only, once it has
+--   system_min_days active days, so a nightly sync of hundreds of memberships is its
+--   baseline from the first night on, and the system far above its sync still fires.
 -- parameters:
 --   threshold: 10
 --   window_minutes: 15
@@ -22,6 +23,7 @@
 --   learning_days: 7
 --   peak_margin: 1.25
 --   mad_factor: 5.0
+--   system_min_days: 1
 WITH ev AS (
     -- the removals of the day and of the day before (a burst may begin before midnight),
     -- on the columns the counts need
@@ -94,7 +96,7 @@ counted AS (
 triggers AS (
     SELECT actor, id, created, n, usual, own_baseline, active_days,
            lag(created) OVER (PARTITION BY actor ORDER BY created, id) AS prev
-    FROM counted WHERE n > usual
+    FROM counted WHERE n > usual AND (actor <> '(system)' OR active_days >= $system_min_days)
 ),
 islands AS (
     SELECT *, sum(CASE WHEN prev IS NULL OR created - prev > ($window_minutes * INTERVAL 1 MINUTE) THEN 1 ELSE 0 END)

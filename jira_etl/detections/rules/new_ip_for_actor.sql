@@ -14,17 +14,22 @@
 --   history_days: 30
 --   learning_days: 7
 WITH hist AS (
-    -- one row per (actor, address) of the look-back: the rule needs no more of history
-    SELECT coalesce(actor_account_id, '(system)') AS actor_account_id, remote_address, count(*) AS n
+    -- one row per (actor, address) of the look-back, records without an address too (they
+    -- are active days): the rule needs no more of history. days: the UTC days as bits (day
+    -- number mod 63, distinct over the at most 62 days of history the runner provides).
+    SELECT coalesce(actor_account_id, '(system)') AS actor_account_id, remote_address, count(*) AS n,
+           bit_or(CAST(1 AS BIGINT) << CAST((epoch_us(created) // 86400000000) % 63 AS INTEGER)) AS days
     FROM audit_events
     WHERE connector = $connector
       AND created >= $window_start - ($history_days * INTERVAL 1 DAY) AND created < $window_start
-      AND remote_address IS NOT NULL
     GROUP BY ALL
 ),
 known AS (
-    SELECT actor_account_id, string_agg(remote_address, ', ' ORDER BY remote_address) AS ips
+    -- actors out of their learning period with known addresses
+    SELECT actor_account_id,
+           string_agg(remote_address, ', ' ORDER BY remote_address) FILTER (WHERE remote_address IS NOT NULL) AS ips
     FROM hist GROUP BY actor_account_id
+    HAVING bit_count(bit_or(days)) >= $learning_days AND count(remote_address) > 0
 ),
 new_pairs AS MATERIALIZED (
     -- The changes of the window from an address new for an actor with known addresses,
@@ -36,15 +41,6 @@ new_pairs AS MATERIALIZED (
       AND t.remote_address IS NOT NULL
       AND NOT EXISTS (SELECT 1 FROM hist h
                       WHERE h.actor_account_id = k.actor_account_id AND h.remote_address = t.remote_address)
-),
-active AS (
-    -- active days (any record) of the actors with a new address only
-    SELECT coalesce(actor_account_id, '(system)') AS actor, count(DISTINCT CAST(created AS DATE)) AS days
-    FROM audit_events
-    WHERE connector = $connector
-      AND created >= $window_start - ($history_days * INTERVAL 1 DAY) AND created < $window_start
-      AND coalesce(actor_account_id, '(system)') IN (SELECT actor FROM new_pairs)
-    GROUP BY ALL
 )
 SELECT x.actor AS actor_account_id,
        min(t.created) AS first_seen,
@@ -61,5 +57,4 @@ FROM new_pairs x
 JOIN audit_events t ON t.connector = $connector AND t.id = x.id
                    AND t.created >= $window_start AND t.created < $window_end
 JOIN known k ON k.actor_account_id = x.actor
-JOIN active a ON a.actor = x.actor AND a.days >= $learning_days
 GROUP BY x.actor, t.remote_address

@@ -15,9 +15,11 @@
 --   With at least learning_days active days, a change is unusual when its band of hours
 --   was worked on fewer than rare_hour_share of the active days (at least on none).
 --   While learning (fewer active days), only outside work_start_hour..work_end_hour in
---   site_timezone, for an actor with at least one prior active day, and not in a band of
---   hours it already worked on a prior day (the history only ever silences while
---   learning). Events without an author count as the actor "(system)".
+--   site_timezone, for an actor with at least one prior active day that so far worked
+--   only inside those hours (one already seen at night or in another time zone is not
+--   held to the site hours before it has a profile), and not in a band of hours it
+--   already worked: the history only ever silences while learning. Events without an
+--   author count as the actor "(system)".
 -- parameters:
 --   admin_categories: [permissions, group management, user management]
 --   history_days: 30
@@ -46,6 +48,17 @@ worked AS (
 totals AS (
     SELECT actor, count(*) AS active_days FROM worked GROUP BY actor
 ),
+-- Learning actors already seen outside the site hours (in site_timezone): read for the
+-- learning actors of the day only, usually few.
+outside AS (
+    SELECT DISTINCT coalesce(actor_account_id, '(system)') AS actor
+    FROM audit_events
+    WHERE connector = $connector
+      AND created >= $window_start - ($history_days * INTERVAL 1 DAY) AND created < $window_start
+      AND coalesce(actor_account_id, '(system)') IN (SELECT actor FROM totals WHERE active_days < $learning_days)
+      AND (hour(timezone($site_timezone, created)) < $work_start_hour
+           OR hour(timezone($site_timezone, created)) >= $work_end_hour)
+),
 bands AS (
     -- for each hour of the changes of the day, the days the actor worked in it or a neighbour:
     -- the band mask of a day is its hours shifted by one each way, around midnight
@@ -61,13 +74,14 @@ flagged AS (
            coalesce(t.active_days, 0) >= $learning_days AS own_baseline,
            CASE WHEN coalesce(t.active_days, 0) >= $learning_days
                 THEN coalesce(bd.days, 0) = 0 OR coalesce(bd.days, 0) < $rare_hour_share * t.active_days
-                ELSE coalesce(t.active_days, 0) >= 1 AND coalesce(bd.days, 0) = 0
+                ELSE coalesce(t.active_days, 0) >= 1 AND o.actor IS NULL AND coalesce(bd.days, 0) = 0
                  AND (hour(timezone($site_timezone, ev.created)) < $work_start_hour
                       OR hour(timezone($site_timezone, ev.created)) >= $work_end_hour)
            END AS off_hours
     FROM ev
     LEFT JOIN totals t ON t.actor = ev.actor
     LEFT JOIN bands bd ON bd.actor = ev.actor AND bd.h = ev.h
+    LEFT JOIN outside o ON o.actor = ev.actor
 )
 SELECT actor AS actor_account_id,
        min(created) AS first_seen,

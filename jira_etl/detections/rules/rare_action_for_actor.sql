@@ -22,7 +22,10 @@ WITH hist AS (
     SELECT coalesce(actor_account_id, '(system)') AS actor,
            action || CASE WHEN object_type = 'GROUP' AND list_contains($admin_groups, lower(object_item_name))
                           THEN ' [admin group]' ELSE '' END AS action_key,
-           count(*) AS n
+           count(*) AS n,
+           -- the UTC days of the look-back as bits (day number mod 63: distinct over the
+           -- at most 62 days of history the runner provides), for the active days below
+           bit_or(CAST(1 AS BIGINT) << CAST((epoch_us(created) // 86400000000) % 63 AS INTEGER)) AS days
     FROM audit_events
     WHERE connector = $connector
       AND created >= $window_start - ($history_days * INTERVAL 1 DAY) AND created < $window_start
@@ -45,18 +48,16 @@ reportable AS (
     -- additions to admin groups are new_site_admin findings already
     SELECT * FROM sensitive WHERE NOT (action = 'user added to group' AND action_key LIKE '% [admin group]')
 ),
-fresh AS MATERIALIZED (
-    -- sensitive changes of the day by a key the actor did not use in the look-back
-    SELECT * FROM reportable s
+fresh AS (
+    -- sensitive changes of the day by a key the actor did not use in the look-back (the
+    -- columns the finding needs only)
+    SELECT s.id, s.actor, s.action_key, s.created, s.object, s.remote_address, s.actor_label, s.summary
+    FROM reportable s
     WHERE NOT EXISTS (SELECT 1 FROM hist h WHERE h.actor = s.actor AND h.action_key = s.action_key)
 ),
 actors AS (
-    SELECT coalesce(actor_account_id, '(system)') AS actor, count(DISTINCT CAST(created AS DATE)) AS days
-    FROM audit_events
-    WHERE connector = $connector
-      AND created >= $window_start - ($history_days * INTERVAL 1 DAY) AND created < $window_start
-      AND coalesce(actor_account_id, '(system)') IN (SELECT actor FROM fresh)
-    GROUP BY ALL
+    -- active days (any record) from the look-back read once, above
+    SELECT actor, bit_count(bit_or(days)) AS days FROM hist GROUP BY actor
 )
 SELECT s.actor AS actor_account_id,
        min(s.created) AS first_seen,

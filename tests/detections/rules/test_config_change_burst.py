@@ -71,6 +71,14 @@ def test_the_system_actor_has_its_own_baseline(site):
     assert ids(found) == [rids] and found[0]["actor_account_id"] == "(system)"
 
 
+def test_the_system_actor_is_not_judged_before_it_has_a_history(site):
+    # a fresh install: the first day of authorless automation is its baseline
+    [site.add(at(DAY, 4, 0, i), "Workflow updated", "workflows", actor=None, ip=None) for i in range(55)]
+    site.load()
+    assert site.run(RULE) == []
+    assert len(site.run(RULE, system_min_days=0)) == 1
+
+
 # --- the false positive: a routine repeated every day (FP class a) -------------
 
 

@@ -71,20 +71,26 @@ def test_a_past_bulk_clean_up_does_not_raise_the_usual_peak(site):
 # --- the nightly directory sync of the system (FP class d) -----------------------------
 
 
-def test_the_nightly_directory_sync_fires_on_its_first_night_only(site):
+def test_the_nightly_directory_sync_never_fires(site):
     nights = days_before(DAY, 10) + [DAY]
     first = None
     for k, d in enumerate(nights):
         removed = nightly_sync(site, d, n_removed=100 + (k * 37) % 30)     # 100..129 removals a night
         first = first or removed
     site.load()
-    # night 1: nothing known of the system actor, the absolute threshold applies
-    found = site.run(RULE, day=nights[0])
+    # night 1: nothing known of the system actor, which is judged from its own history only;
+    # nights 2..6 (learning: 1.25 x the largest night seen) and 7..11 (its own usual peak)
+    for d in nights:
+        assert site.run(RULE, day=d) == [], d
+    # with system_min_days 0 the first night is held to the absolute threshold
+    found = site.run(RULE, day=nights[0], system_min_days=0)
     assert ids(found) == [first] and found[0]["actor_account_id"] == "(system)"
     assert "learning" in found[0]["message"]
-    # nights 2..6 (learning: 1.25 x the largest night seen) and 7..11 (its own usual peak)
-    for d in nights[1:]:
-        assert site.run(RULE, day=d) == [], d
+    # ... and a person who removes 100 memberships on its first day is (no history needed)
+    people = [site.remove_from_group(at(DAY, 15) + dt.timedelta(seconds=5 * i), MEMBERS[i], actor=ALICE)
+              for i in range(100)]
+    site.load()
+    assert [set(f["record_ids"]) for f in site.run(RULE)] == [set(people)]
 
 
 def test_the_system_actor_is_caught_far_above_its_nightly_sync(site):

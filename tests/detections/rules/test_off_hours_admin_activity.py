@@ -134,18 +134,40 @@ def test_learning_uses_the_site_hours(site):
     site.load()
     found = site.run(RULE)
     assert ids(found) == [[late]] and "learning" in found[0]["message"]
-    # Asia/Kolkata (UTC+05:30): 07:00 UTC is 12:30 there, 20:00 UTC is 01:30 the next day,
-    # 19:59 UTC is 01:29: both late ones are outside 07:00-20:00 IST, the morning one is not
+    # Asia/Kolkata (UTC+05:30): an admin seen at 04:00 and 10:00 UTC (09:30, 15:30 IST)
+    for d in days_before(DAY, 2):
+        admin_change(site, at(d, 4, 0), actor="acct-ananya")
+        admin_change(site, at(d, 10, 0), actor="acct-ananya")
+    admin_change(site, at(DAY, 7, 0), actor="acct-ananya")               # 12:30 IST
+    night = admin_change(site, at(DAY, 20, 0), actor="acct-ananya")      # 01:30 IST
+    site.load()
     found = site.run(RULE, site_timezone="Asia/Kolkata")
-    assert len(found) == 1 and morning not in found[0]["record_ids"] and late in found[0]["record_ids"]
-    assert len(found[0]["record_ids"]) == 2 and "Asia/Kolkata" in found[0]["message"]
+    assert [(f["actor_account_id"], f["record_ids"]) for f in found] == [("acct-ananya", [night])]
+    assert "Asia/Kolkata" in found[0]["message"]
+    # in UTC her 04:00 is already outside the site hours: not held to them while learning
+    assert [f["actor_account_id"] for f in site.run(RULE)] == [ALICE]
 
 
 def test_learning_needs_a_prior_day_and_keeps_hours_already_worked(site):
     admin_change(site, at(DAY, 3, 0), actor="acct-new")                  # first day ever: not judged
     for d in days_before(DAY, 2):
-        admin_change(site, at(d, 22, 30), actor="acct-late")             # worked 22:30 on 2 days
-    admin_change(site, at(DAY, 23, 15), actor="acct-late")               # band already worked
+        admin_change(site, at(d, 19, 30), actor="acct-late")             # worked 19:30 on 2 days
+    admin_change(site, at(DAY, 20, 15), actor="acct-late")               # band already worked
     early = admin_change(site, at(DAY, 4, 0), actor="acct-late")         # never worked, outside 07-20
     site.load()
     assert ids(site.run(RULE)) == [[early]]
+
+
+def test_learning_does_not_hold_a_night_worker_to_the_site_hours(site):
+    # Day 1 of a fresh install: a night-shift admin seen at 22:40 only, then 03:32 the next
+    # night (a band it never worked yet); the site hours are not its hours
+    admin_change(site, at(DAY - dt.timedelta(days=1), 22, 40), actor="acct-night")
+    admin_change(site, at(DAY, 3, 32), actor="acct-night")
+    # ... while a day worker seen at 10:00 only is held to them
+    admin_change(site, at(DAY - dt.timedelta(days=1), 10, 0), actor=BOB)
+    late = admin_change(site, at(DAY, 3, 40), actor=BOB)
+    site.load()
+    found = site.run(RULE)
+    assert ids(found) == [[late]] and found[0]["actor_account_id"] == BOB
+    # the site's time zone decides what "inside" means: in Kolkata 03:40 UTC is 09:10
+    assert site.run(RULE, site_timezone="Asia/Kolkata") == []
