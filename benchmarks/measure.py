@@ -49,3 +49,42 @@ def memory_gib() -> float | None:
     except (OSError, ValueError, IndexError):
         pass
     return None
+
+
+def _cpu_of(pid: int) -> float | None:
+    """User + system CPU seconds of a running process, from /proc (None once it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def wait_sampling_cpu(proc: subprocess.Popen, timeout: float, poll_s: float = 0.02):
+    """`wait_with_rusage`, sampling the child's CPU while it runs: (exit code, rusage,
+    [(time.monotonic(), CPU seconds so far)])."""
+    deadline = time.monotonic() + timeout
+    samples: list[tuple[float, float]] = []
+    while True:
+        cpu = _cpu_of(proc.pid)
+        if cpu is not None:
+            samples.append((time.monotonic(), cpu))
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            break
+        if time.monotonic() > deadline:
+            proc.kill()
+            pid, status, usage = os.wait4(proc.pid, 0)
+            break
+        time.sleep(poll_s)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return proc.returncode, usage, samples
+
+
+def cpu_at(samples: list[tuple[float, float]], when: float | None) -> float | None:
+    """The sampled CPU seconds at monotonic time `when` (the last sample before it)."""
+    if when is None or not samples:
+        return None
+    before = [cpu for t, cpu in samples if t <= when]
+    return before[-1] if before else 0.0

@@ -47,8 +47,9 @@ import orjson
 import requests
 
 from benchmarks import python_env
+from benchmarks.bench import shaped
 from benchmarks.bench.sim import EMAIL, TOKEN, SimProcess
-from benchmarks.measure import cpu_model, memory_gib, wait_with_rusage
+from benchmarks.measure import cpu_at, cpu_model, memory_gib, wait_sampling_cpu, wait_with_rusage
 
 ROOT = Path(__file__).resolve().parents[2]
 BENCH_VENV = ROOT / ".venv-bench"
@@ -137,8 +138,10 @@ def stages(url: str, days: list[dt.date], work: Path, fetch_only: bool = False) 
     return res
 
 
-def e2e(url: str, days: list[dt.date], work: Path) -> dict:
-    """The real CLI in a subprocess, fresh instance and data dir; checks the result."""
+def e2e(url: str, days: list[dt.date], work: Path, sim: SimProcess | None = None) -> dict:
+    """The real CLI in a subprocess, fresh instance and data dir; checks the result.
+    With `sim`, also its CPU (all of it, and up to the first request the simulator
+    answered: Dagster's start-up) and what the simulator served it."""
     work.mkdir(parents=True, exist_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("JIRA_", "DAGSTER_"))}
     env.update(DAGSTER_HOME=str(work / "dagster_home"), JIRA_ETL_DATA_DIR=str(work / "data"),
@@ -153,7 +156,22 @@ def e2e(url: str, days: list[dt.date], work: Path) -> dict:
     if warm.returncode:
         raise RuntimeError(f"could not create the Dagster instance: {warm.stderr[-2000:]}")
     cmd = [cli, "backfill", "--start", days[0].isoformat(), "--end", days[-1].isoformat()]
-    wall, rss, out, err, code = run_measured(cmd, env=env, cwd=str(work))
+    extra: dict = {}
+    if sim is None:
+        wall, rss, out, err, code = run_measured(cmd, env=env, cwd=str(work))
+    else:
+        t0 = time.perf_counter()
+        with tempfile.TemporaryFile() as fo, tempfile.TemporaryFile() as fe:
+            proc = subprocess.Popen(cmd, env=env, cwd=str(work), stdout=fo, stderr=fe)
+            code, usage, samples = wait_sampling_cpu(proc, 3600)
+            wall, rss = time.perf_counter() - t0, usage.ru_maxrss / 1024
+            fo.seek(0)
+            fe.seek(0)
+            out, err = fo.read().decode(), fe.read().decode()
+        served = sim.stats()
+        extra = {"cpu_s": usage.ru_utime + usage.ru_stime, "user_s": usage.ru_utime, "sys_s": usage.ru_stime,
+                 "startup_cpu_s": cpu_at(samples, served["first_request_at"]),
+                 "requests": served["audit_requests"], "served": served["served"]}
     if code:
         raise RuntimeError(f"jira-etl backfill failed ({code}): {(out + err)[-3000:]}")
     import duckdb
@@ -161,7 +179,7 @@ def e2e(url: str, days: list[dt.date], work: Path) -> dict:
     con = duckdb.connect(str(work / "data" / "jira_audit.duckdb"), read_only=True)
     rows, distinct = con.execute("SELECT count(*), count(DISTINCT id) FROM audit_records").fetchone()
     con.close()
-    return {"seconds": wall, "peak_rss_mb": rss, "rows": rows, "distinct_ids": distinct}
+    return {"seconds": wall, "peak_rss_mb": rss, "rows": rows, "distinct_ids": distinct, **extra}
 
 
 def fresh_sim(volume: int, measure: Callable[[SimProcess], dict]) -> dict:
@@ -240,13 +258,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--dlt-repeat", type=int, default=2, help="runs of the dlt peer; the best counts")
     p.add_argument("--detection-rows", type=int, default=10_000_000)
     p.add_argument("--out", default=None, help="default $JIRA_ETL_DATA_DIR/bench (or ./data/bench)")
+    p.add_argument("--shapes", default=None, help="only these real-shaped windows (shapes.py; 'shapes' = all); "
+                   "also $JIRA_ETL_BENCH")
+    p.add_argument("--skip-shapes", action="store_true")
     a = p.parse_args(argv)
+    only_shapes = shaped.selected(a.shapes)
+    shape_names = only_shapes or ([] if a.skip_shapes else list(shaped.DEFAULT_SHAPES))
 
     out_dir = Path(a.out or Path(os.environ.get("JIRA_ETL_DATA_DIR") or "data") / "bench").resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix="run-", dir=out_dir))
-    sizes = [int(s) for s in a.sizes.split(",") if s.strip()]
-    results: dict = {"machine": machine(), "sizes": {}}
+    sizes = [] if only_shapes else [int(s) for s in a.sizes.split(",") if s.strip()]
+    results: dict = {"machine": machine(), "sizes": {}, "shapes": {}}
     try:
         for vol in sizes:
             # Three days per size up to 100k/day (100k x 3 is the issue's 300k-record
@@ -293,7 +316,12 @@ def main(argv: list[str] | None = None) -> int:
                 d["correct"] = all_correct(d, target["floor"]["records"])
                 results["dlt"] = d
 
-        if a.detection_rows:
+        for name in shape_names:
+            r = shaped.run_shape(name, a.repeat, scratch, best_of, stages, e2e, log)
+            r["summary"] = shaped.summary(r)
+            results["shapes"][name] = r
+
+        if a.detection_rows and not only_shapes:
             log(f"detections over {a.detection_rows} generated rows")
             results["detections"] = detections(a.detection_rows, scratch / "det")
     finally:
@@ -331,7 +359,10 @@ def summarize(res: dict) -> dict:
     if res.get("detections"):
         s["detections_s_10m_rows"] = round(res["detections"]["window_s"], 2)
         s["detections_rows"] = res["detections"]["rows"]
-    s["all_e2e_correct"] = all(r["e2e"]["correct"] for r in sizes.values())
+    s["all_e2e_correct"] = all(r["e2e"]["correct"] for r in list(sizes.values()) + list(res.get("shapes", {}).values()))
+    for name, r in (res.get("shapes") or {}).items():
+        s[f"shape_{name}"] = {k: r["summary"][k] for k in ("requests_over_floor", "served_per_stored", "e2e_over_floor",
+                                                         "e2e_cpu_s_per_100k", "peak_rss_mb")}
     return s
 
 
@@ -382,6 +413,7 @@ def render(res: dict) -> str:
                      f"{det['window_s']:.2f} | {rate(det['rows'], det['window_s']):,.0f} | {det['peak_rss_mb']:.0f} | |")
         lines.append(f"| detections, {det['rows']:,} generated rows | runner for the last day (history read) | "
                      f"{det['daily_s']:.2f} | | | |")
+    lines += shaped.render(res.get("shapes") or {})
     lines += ["", "```json", json.dumps(res.get("summary", {}), indent=1), "```"]
     return "\n".join(lines)
 
