@@ -90,11 +90,14 @@ def test_at_most_three_findings_a_day_and_the_expected_ones_found(background):
                 and not f["actor_account_id"]], listing
 
 
-@pytest.mark.xfail(reason="behavioural rules learn baselines on branch 'baselines' (issue 13 item 2); "
-                          "remove this mark once it is merged", strict=False)
-def test_at_most_one_behavioural_finding(background):
+def test_at_most_one_behavioural_finding_the_bulk_removal(background):
+    """The 09:00 routine, the Saturday window, the India and night-shift admins, the
+    service account, the sync and the new admins are each actor's routine; only the
+    admin's bulk removal of 60 (a real mass removal) is behavioural."""
     beh = background.behavioural
     assert len(beh) <= MAX_BEHAVIOURAL, f"{len(beh)} behavioural findings:\n{background.listing()}"
+    assert [(f["detection_id"], f["count"]) for f in beh] == [("mass_user_removal", SHAPE.bulk_size)], \
+        background.listing()
 
 
 def test_the_targets_and_the_table_count_what_they_say():
