@@ -20,7 +20,7 @@ from jira_etl import normalize, transform
 from jira_etl.sources.client import JiraClient
 from jira_etl.sources.stats import RecordSink, WalkStats
 from jira_etl.sources.slicing import iter_window, iter_windows
-from jira_etl.storage import lake
+from jira_etl.storage import compaction, lake
 
 UTC = dt.timezone.utc
 SPILL_ROWS = 5000
@@ -67,6 +67,7 @@ class DayResult:
     unique_received: int = 0  # distinct ids fetched in this run
     kept_from_previous: int = 0  # rows carried over from the partition's earlier file
     fetched_from: dt.datetime | None = None
+    late_records: int | None = None  # a settle pass: ids not held before it (late arrivals)
 
 
 def collect_day(
@@ -229,12 +230,38 @@ def _collect_day_streaming(client: JiraClient, connector: str, day: dt.date, dat
     return result
 
 
+def settle_day(data_dir: Path, connector: str, day: dt.date, path, written: pa.Table,
+               held: pa.Table | None) -> tuple[object, pa.Table, int, int]:
+    """A settle pass over a day just published (`written`: its ids and `created`),
+    against `held`, the day's rows before the pass: (path, written, late, kept). Ids not
+    held before are late arrivals; held records Jira did not return again are put back
+    (merged by id, the file replaced once more)."""
+    before = held.column("id") if held is not None else pa.array([], pa.int64())
+    late = len(written) - int(pc.sum(pc.is_in(written.column("id"), value_set=before)).as_py() or 0)
+    gone = held.filter(pc.invert(pc.is_in(before, value_set=written.column("id")))) if held is not None else None
+    if gone is None or not gone.num_rows:
+        return path, written, late, 0
+    table = pa.concat_tables([lake.read_file(path), gone.cast(normalize.SCHEMA)])
+    table = table.take(pc.sort_indices(table, sort_keys=[("id", "descending")]))
+    return lake.write_partition(table, data_dir, connector, day), table.select(["id", "created"]), late, gone.num_rows
+
+
+def _settled(result: "DayResult", data_dir: Path, connector: str, held: pa.Table | None) -> "DayResult":
+    """A day of another deployment's collector through the same settle pass."""
+    written = lake.read_file(result.path, columns=["id", "created"])
+    result.path, written, result.late_records, kept = settle_day(data_dir, connector, result.day, result.path,
+                                                                 written, held)
+    result.rows, result.kept_from_previous = len(written), result.kept_from_previous + kept
+    result.duplicate_ids, result.outside_window = check_counts(written, *day_bounds(result.day))
+    return result
+
+
 class _DayInProgress:
     """One complete day being streamed into its row groups, by the consumer at each
     slice's end and by walking threads as their slices spill."""
 
     def __init__(self, connector: str, day: dt.date, data_dir: Path):
-        self.day = day
+        self.day, self.connector, self.data_dir = day, connector, data_dir
         self.writer = lake.PartitionWriter(data_dir, connector, day).__enter__()
         self.walk = WalkStats()
         self.received = 0
@@ -262,32 +289,41 @@ class _DayInProgress:
                 self.preview = normalize.to_dataframe(table.slice(0, 5))[PREVIEW_COLUMNS]
             self.writer.write(table)
 
-    def publish(self) -> DayResult:
+    def publish(self, settle: bool = False, held: pa.Table | None = None) -> DayResult:
+        """The day's file in place. With `settle` (a settle pass over a day collected
+        before, `held` its rows then): ids not held before are counted as late arrivals,
+        and held records Jira did not return again are kept (merged by id)."""
         self.writer.__exit__(None, None, None)
         start, end = day_bounds(self.day)
         # What the asset checks judge, measured on exactly the file that was published.
-        written = lake.read_file(self.writer.path, columns=["id", "created"])
+        path, written = self.writer.path, lake.read_file(self.writer.path, columns=["id", "created"])
+        late, kept = None, 0
+        if settle:
+            path, written, late, kept = settle_day(self.data_dir, self.connector, self.day, path, written, held)
         duplicates, outside = check_counts(written, start, end)
         preview = self.preview if self.preview is not None else normalize.empty_frame()[PREVIEW_COLUMNS]
-        return DayResult(day=self.day, path=self.writer.path, rows=len(written), preview=preview, walk=self.walk,
-                         duplicate_ids=duplicates, outside_window=outside,
-                         unique_received=self.received, kept_from_previous=0, fetched_from=start)
+        return DayResult(day=self.day, path=path, rows=len(written), preview=preview, walk=self.walk,
+                         duplicate_ids=duplicates, outside_window=outside, unique_received=self.received,
+                         kept_from_previous=kept, fetched_from=start, late_records=late)
 
     def abandon(self, exc: BaseException) -> None:
         self.writer.__exit__(type(exc), exc, exc.__traceback__)
 
 
 def collect_days(client: JiraClient, connector: str, days: list[dt.date], data_dir: Path, *,
-                 slices: int = 1, concurrency: int = 1) -> Iterator[DayResult]:
+                 slices: int = 1, concurrency: int = 1, settle: bool = False) -> Iterator[DayResult]:
     """Complete days, each fetched whole and streamed slice by slice into row groups,
     yielded as each is published (in the order they complete). Memory stays bounded by
     a few slices and a row group per open day, whatever the volume; the next day's
     slices start while a day's last ones finish. A day's file is published only when
     every one of its slices has been walked, so a partial day is never visible; on any
-    failure, days not yet published are left as they were."""
+    failure, days not yet published are left as they were. With `settle` (the settle
+    pass), each day is compared with what the lake held before: see `publish`."""
     deployment = getattr(client, "deployment", "cloud")
+    held = compaction.read_days(data_dir, connector, days) if settle else {}
     if deployment != "cloud":
-        yield from DEPLOYMENT_COLLECTORS[deployment](client, connector, days, data_dir)
+        for result in DEPLOYMENT_COLLECTORS[deployment](client, connector, days, data_dir):
+            yield _settled(result, data_dir, connector, held.pop(result.day, None)) if settle else result
         return
     ingested = dt.datetime.now(UTC)
     _bound_allocator_caches()
@@ -309,7 +345,7 @@ def collect_days(client: JiraClient, connector: str, days: list[dt.date], data_d
                 continue
             with opening:
                 day = open_days.pop(i, None) or _DayInProgress(connector, days[i], data_dir)
-            result = day.publish()
+            result = day.publish(settle, held.pop(days[i], None))
             _release_memory()
             yield result
     except BaseException as exc:

@@ -11,7 +11,7 @@ import dagster as dg
 import duckdb
 import pytest
 
-from jira_etl.defs.assets.connection import build_connection_check, build_connection_job
+from jira_etl.defs.assets.connection import build_connection_asset, build_connection_job
 from jira_etl.connectors import Connector, configured_connectors, load_file
 from jira_etl.defs.resources import JiraResource, StorageResource, jira_resource
 from jira_etl.settings import ConfigError
@@ -118,7 +118,7 @@ def run_connection_job(resource, instance):
     return job.execute_in_process(resources={"jira_acme": resource}, instance=instance, raise_on_error=False)
 
 
-def test_connection_job_and_check_in_dagster(instance):
+def test_connection_job_and_check_in_dagster(instance, tmp_path):
     with JiraSimulator(SiteData(seed=3)) as sim:
         good = JiraResource(connector="acme", site=sim.url, email=sim.email, api_token=sim.token)
         ok = run_connection_job(good, instance)
@@ -129,12 +129,25 @@ def test_connection_job_and_check_in_dagster(instance):
         assert not bad.success
         failure = next(e for e in bad.all_events if e.is_step_failure)
         assert "Administer Jira" in failure.step_failure_data.user_failure_data.description
-        check = build_connection_check("acme")
-        ctx = dg.build_asset_check_context(resources={"jira_acme": good})
-        evaluation = check(ctx)
-        assert evaluation.passed is False and "Administer Jira" in evaluation.description
+        # The preflight of every collection run: the same test, as a blocking check.
+        failed = preflight(good, instance, tmp_path)
+        assert not failed.success and connection_checks(failed)[0].passed is False
+        assert "Administer Jira" in connection_checks(failed)[0].description
         sim.faults.forbidden = None
-        assert check(dg.build_asset_check_context(resources={"jira_acme": good})).passed is True
+        passed = preflight(good, instance, tmp_path)
+        assert passed.success and [c.passed for c in connection_checks(passed)] == [True]
+
+
+def preflight(resource, instance, data):
+    day = dt.datetime.now(dt.timezone.utc).date().isoformat()
+    return dg.materialize([build_connection_asset("acme")], instance=instance, partition_key=day,
+                          resources={"jira_acme": resource, "storage": StorageResource(data_dir=str(data))},
+                          raise_on_error=False)
+
+
+def connection_checks(result):
+    return [e.asset_check_evaluation_data for e in result.all_events
+            if e.event_type_value == "ASSET_CHECK_EVALUATION" and e.asset_check_evaluation_data.check_name == "connection"]
 
 
 def connectors_yaml(tmp_path, sims: dict) -> Path:

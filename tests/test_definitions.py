@@ -21,8 +21,9 @@ def test_definitions_resolve_for_simulator_and_several_connectors(tmp_path, monk
     assert {"collect_acme", "collect_beta", "test_connection_acme", "test_connection_beta"} <= set(repo.job_names)
     keys = {k.to_user_string() for k in repo.asset_graph.get_all_asset_keys()}
     assert {"acme/audit_records_parquet", "beta/audit_records_duckdb", "beta/findings", "acme/report",
-            "beta/open_findings", "beta/collection_health"} <= keys
+            "acme/jira_connection", "beta/open_findings", "beta/collection_health"} <= keys
     assert {"collection_health_acme", "collection_health_beta"} <= set(repo.job_names)
     schedules = {s.name for s in repo.schedule_defs}
     assert schedules == {f"{c}_{s}" for c in ("acme", "beta")
-                         for s in ("refresh_today", "finalize_yesterday", "collection_health", "compact_months")}
+                         for s in ("refresh_today", "finalize_yesterday", "settle_recent", "collection_health",
+                                   "compact_months")}

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from jira_etl import settings
 from jira_etl.cli.errors import CliError, parse_date
+from jira_etl.cli.job_run import collect_job_name, run_job
 
 UTC = dt.timezone.utc
 RANGE_START_TAG = "dagster/asset_partition_range_start"
@@ -44,11 +45,12 @@ def validate_range(start: dt.date, end: dt.date, today: dt.date | None = None) -
         raise CliError(f"--end {end} is in the future (today is {today} UTC)")
 
 
-def run_backfill(start: dt.date, end: dt.date, connectors: list[str] | None = None, quiet: bool = False) -> dict:
-    """Materialize every selected connector's assets over [start, end] in one run each.
-
-    The runs are recorded in the Dagster instance the UI shows. One failing connector
+def run_backfill(start: dt.date, end: dt.date, connectors: list[str] | None = None, quiet: bool = False,
+                 settle: bool = False) -> dict:
+    """Materialize every selected connector's collection assets over [start, end] in one
+    run each of its job `collect_<c>`, recorded in the Dagster instance the UI shows. One failing connector
     does not stop the others; the result maps connector -> (success, run_id, error).
+    With `settle`, the run is a settle pass (the tags of the schedule `<c>_settle_recent`).
     """
     validate_range(start, end)
     ensure_dagster_home()
@@ -59,8 +61,8 @@ def run_backfill(start: dt.date, end: dt.date, connectors: list[str] | None = No
         import dagster as dg
 
         from jira_etl.defs import definitions
+        from jira_etl.defs.assets.extract import SETTLE, TRIGGER_TAG
 
-        defs = definitions.build_definitions()
         names = [c.name for c in definitions.configured_connectors()]
         unknown = sorted(set(connectors or []) - set(names))
         if unknown:
@@ -68,18 +70,20 @@ def run_backfill(start: dt.date, end: dt.date, connectors: list[str] | None = No
         instance = dg.DagsterInstance.get()
     outcome = {}
     for name in connectors or names:
-        assets = definitions.connector_assets(name)
-        resources = {k: v for k, v in defs.resources.items() if k in ("storage", f"jira_{name}")}
         if not quiet:
             print(f"backfill {name}: {start} .. {end} ({(end - start).days + 1} day(s))", flush=True)
-        result = dg.materialize(
-            assets,
-            resources=resources,
+        # The job the UI launches, `collect_<c>`, for the connector's collection assets
+        # (not its report and exports), with the job's tags: listed under the job,
+        # re-executable, counted by the run queue's per-connector limit.
+        result = run_job(
+            collect_job_name(name),
             instance=instance,
-            tags={RANGE_START_TAG: start.isoformat(), RANGE_END_TAG: end.isoformat(), "jira_etl/source": "cli"},
+            asset_selection=definitions.collection_keys(name),
+            tags={RANGE_START_TAG: start.isoformat(), RANGE_END_TAG: end.isoformat(), "jira_etl/source": "cli",
+                  **({TRIGGER_TAG: SETTLE} if settle else {})},
             # Progress lines (one per day) are INFO; Dagster's step events are DEBUG noise here.
             run_config={"loggers": {"console": {"config": {"log_level": "WARNING" if quiet else "INFO"}}}},
-            raise_on_error=False,
+            on_wait=None if quiet else (lambda line, n=name: print(f"backfill {n}: {line}", flush=True)),
         )
         error = None
         if not result.success:
@@ -127,5 +131,5 @@ def _run_failure(result) -> str:
 def cmd_backfill(args) -> int:
     start = parse_date(args.start, "--start")
     end = parse_date(args.end, "--end")
-    outcome = run_backfill(start, end, args.connector)
+    outcome = run_backfill(start, end, args.connector, settle=getattr(args, "settle", False))
     return 0 if all(o["success"] for o in outcome.values()) else 1

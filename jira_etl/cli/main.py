@@ -43,6 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--start", required=True, help="first day, YYYY-MM-DD (UTC)")
     s.add_argument("--end", required=True, help="last day, YYYY-MM-DD (UTC), inclusive")
     s.add_argument("--connector", action="append", help="only this connector (repeatable)")
+    s.add_argument("--settle", action="store_true",
+                   help="a settle pass (as the schedule <c>_settle_recent): count records the days did not hold "
+                        "before (late_records) and keep held ones Jira no longer returns")
     s.set_defaults(func=backfill.cmd_backfill)
 
     s = sub.add_parser("status", help="collection status per connector")

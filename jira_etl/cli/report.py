@@ -143,15 +143,14 @@ def materialize_analyst_assets(connector: str, day: dt.date) -> dict:
     run recorded in the Dagster instance (the demo calls this after its backfill)."""
     import dagster as dg
 
-    from jira_etl.defs import definitions
-    from jira_etl.defs.assets.analyst import analyst_assets, report_key
+    from jira_etl.cli.job_run import collect_job_name, run_job
+    from jira_etl.defs.assets.analyst import health_key, open_findings_key, report_key
 
-    defs = definitions.build_definitions()
-    result = dg.materialize(
-        analyst_assets(connector), resources={"storage": defs.resources["storage"]},
-        instance=dg.DagsterInstance.get(), partition_key=day.isoformat(),
-        tags={"jira_etl/source": "cli"}, raise_on_error=False,
-        run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}})
+    # A run of the connector's job `collect_<c>`, as the UI launches it (re-executable there).
+    result = run_job(collect_job_name(connector), instance=dg.DagsterInstance.get(),
+                     asset_selection=[report_key(connector), open_findings_key(connector), health_key(connector)],
+                     tags={"dagster/partition": day.isoformat(), "jira_etl/source": "cli"},
+                     run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}})
     meta = {}
     for event in result.get_asset_materialization_events():
         mat = event.step_materialization_data.materialization

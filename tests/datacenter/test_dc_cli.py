@@ -98,3 +98,26 @@ def test_range_backfill_through_dagster_keeps_everything_and_never_stores_the_to
             if path.is_file():
                 assert PAT.encode() not in path.read_bytes(), path
     assert {scheme for path, _, _, scheme in dc.request_log if path.endswith("/events")} == {"bearer"}
+
+
+def test_settle_pass_counts_a_late_event_on_data_center(env, dc):
+    from jira_etl.simulator.dc_render import entity
+
+    today = dt.datetime.now(UTC).date()
+    start, end = today - dt.timedelta(days=2), today - dt.timedelta(days=1)
+    dc.log.populate([start, end], per_day=120, seed=6)
+    out = run(["backfill", "--start", start.isoformat(), "--end", end.isoformat()], dc_env(env, dc))
+    assert out.returncode == 0, out.stdout + out.stderr
+    ms = to_ms(dt.datetime.combine(start, dt.time(9, 41, 3), UTC))
+    dc.log.add(ms, entity(ms, dc.log.base, source="198.51.100.77"))  # written to the log late
+    out = run(["backfill", "--settle", "--start", start.isoformat(), "--end", end.isoformat()], dc_env(env, dc))
+    assert out.returncode == 0, out.stdout + out.stderr
+    with DagsterInstance.from_ref(InstanceRef.from_dir(env["DAGSTER_HOME"])) as inst:
+        records = inst.fetch_materializations(dg.AssetRecordsFilter(
+            asset_key=dg.AssetKey(["dcsite", "audit_records_parquet"])), limit=10).records
+        late = {r.partition_key: r.asset_materialization.metadata["late_records"].value for r in records
+                if "late_records" in r.asset_materialization.metadata}
+    assert late == {start.isoformat(): 1, end.isoformat(): 0}
+    with duckdb.connect(env["JIRA_ETL_DATA_DIR"] + "/jira_audit.duckdb", read_only=True) as con:
+        ids = [r[0] for r in con.execute("SELECT id FROM audit_records WHERE connector = 'dcsite'").fetchall()]
+    assert len(ids) == len(set(ids)) == 241

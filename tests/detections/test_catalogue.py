@@ -35,7 +35,8 @@ def test_metadata_is_complete():
         assert det.path.name == f"{det.id}.sql"
     by_id = catalogue.catalogue_by_id()
     assert by_id["privilege_escalation_chain"].severity == "critical"
-    assert by_id["mass_user_removal"].parameters == {"threshold": 10, "window_minutes": 15}
+    removal = by_id["mass_user_removal"].parameters
+    assert removal["threshold"] == 10 and removal["window_minutes"] == 15 and removal["learning_days"] == 7
     assert by_id["new_site_admin"].parameters["admin_groups"] == [
         "site-admins", "jira-administrators", "administrators", "org-admins"]
     assert by_id["new_country_or_network_for_actor"].optional

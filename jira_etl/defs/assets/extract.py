@@ -27,6 +27,10 @@ FRESHNESS_FAIL = max(dt.timedelta(hours=48), stale_after() + dt.timedelta(hours=
 FRESHNESS = dg.FreshnessPolicy.time_window(fail_window=FRESHNESS_FAIL, warn_window=stale_after())
 
 
+# The run tag of a settle pass (schedule `<c>_settle_recent`, `jira-etl settle`).
+TRIGGER_TAG, SETTLE = "jira_etl/trigger", "settle_recent"
+
+
 def one_line(exc: BaseException) -> str:
     text = " ".join(str(exc).split()) or type(exc).__name__
     return f"{type(exc).__name__}: {text}"[:300]
@@ -45,9 +49,17 @@ def parquet_asset_key(connector: str) -> dg.AssetKey:
     return dg.AssetKey([connector, "audit_records_parquet"])
 
 
+def connection_asset_key(connector: str) -> dg.AssetKey:
+    """The preflight of every collection run (`assets/connection.py`)."""
+    return dg.AssetKey([connector, "jira_connection"])
+
+
 def parquet_spec(connector: str) -> dg.AssetSpec:
     return dg.AssetSpec(
         parquet_asset_key(connector),
+        # Collected after the preflight passed in the same run (a bad token fails there,
+        # in seconds, with its remedy).
+        deps=[connection_asset_key(connector)],
         group_name=connector,
         kinds={"python", "parquet"},
         # Not partition-aware: it flags a connector whose newest materialization is old,
@@ -90,6 +102,8 @@ def extract(context: dg.AssetExecutionContext, connector: str,
     dup_ids = outside = mismatched = 0
     capped: dict[dt.date, tuple[dt.datetime, list[tuple[dt.datetime, int]]]] = {}
     today = dt.datetime.now(dt.timezone.utc).date()
+    settle = context.run.tags.get(TRIGGER_TAG) == SETTLE
+    late = 0
     try:
         client = jira.get_client()
         # Complete days are always fetched whole (so the after-midnight run finalizes
@@ -98,7 +112,7 @@ def extract(context: dg.AssetExecutionContext, connector: str,
         complete = [d for d in days if d < today]
         results = itertools.chain(
             collect_days(client, connector, complete, storage.path,
-                         slices=jira.slices, concurrency=jira.concurrency),
+                         slices=jira.slices, concurrency=jira.concurrency, settle=settle),
             (collect_day(client, connector, day, storage.path, slices=jira.slices,
                          concurrency=jira.concurrency, incremental=True, overlap=refresh_overlap())
              for day in days if day >= today),
@@ -109,16 +123,21 @@ def extract(context: dg.AssetExecutionContext, connector: str,
             mismatched += abs(result.rows - result.unique_received - result.kept_from_previous)
             per_day.append({"date": day.isoformat(), "records": result.rows,
                             "fetched_from": result.fetched_from.strftime("%H:%M:%S"),
-                            "kept": result.kept_from_previous})
+                            "kept": result.kept_from_previous}
+                           | ({"late": result.late_records} if settle else {}))
             previews.append((day, result.preview))
             dup_ids += result.duplicate_ids
             capped[day] = (result.fetched_from, [(ms_to_dt(ms), n) for ms, n in sorted(result.walk.capped)])
             outside += result.outside_window
             # Each partition of a range run carries its own day's count (the run's
             # total would otherwise be stamped on every day in the UI).
-            context.add_asset_metadata({"dagster/row_count": result.rows, "records": result.rows},
-                                       asset_key=parquet_asset_key(connector), partition_key=partition_key(day))
-            context.log.info(f"[{i}/{len(days)}] {connector} {day}: {result.rows} records -> {result.path}")
+            day_meta = {"dagster/row_count": result.rows, "records": result.rows}
+            if result.late_records is not None:  # a settle pass: ids the day did not hold before
+                day_meta["late_records"] = result.late_records
+                late += result.late_records
+            context.add_asset_metadata(day_meta, asset_key=parquet_asset_key(connector), partition_key=partition_key(day))
+            context.log.info(f"[{i}/{len(days)}] {connector} {day}: {result.rows} records -> {result.path}"
+                             + (f" ({result.late_records} late)" if result.late_records is not None else ""))
             if on_published is not None:
                 on_published(day, result.path)
     except Exception as exc:
@@ -163,6 +182,7 @@ def extract(context: dg.AssetExecutionContext, connector: str,
             "dagster/column_schema": column_schema(),
             "path": dg.MetadataValue.path(f"{lake.dataset_location(storage.path)}/connector={connector}"),
             "days": len(days),
+            **({"late_records": late} if settle else {}),
             "records_per_day": markdown(pd.DataFrame(per_day), max_rows=62),
             "preview": markdown(preview, max_rows=5),
             **{k: dg.MetadataValue.int(v) for k, v in stats.items()},

@@ -3,61 +3,119 @@
 -- severity: medium
 -- section: behavioural
 -- attack: T1578 Modify Cloud Compute Infrastructure
--- rationale: Far more configuration changes in an hour than the actor's own baseline suggests scripted or hostile reconfiguration.
+-- rationale: Far more configuration changes in an hour than the actor's own usual peak suggests scripted or hostile reconfiguration.
 -- description: >
 --   Fires when an actor's configuration changes (every category except user and group
---   management) in a rolling hour exceed max(min_threshold, mean + sd_factor * sd) of
---   that actor's hourly counts over the baseline days (every hour counted, idle hours as 0).
+--   management) in a rolling window_minutes exceed a limit. The actor's daily peak is the
+--   largest count of one window on each of its active days (days with any record) of the
+--   last history_days, 0 on active days without configuration changes. With at least
+--   learning_days active days the limit is max(min_threshold, q95 of the daily peaks *
+--   peak_margin, median + mad_factor * MAD of the daily peaks): a routine repeated every
+--   day (or every week) never fires, a one-off burst in the history does not raise it.
+--   While learning (fewer active days, or none) only an absolute limit applies,
+--   learning_threshold, raised to peak_margin * the largest daily peak already seen (so
+--   the same routine on day 2 of a new admin does not fire); it is never lowered by the
+--   history. Events without an author count as the actor "(system)".
 -- parameters:
 --   min_threshold: 20
---   sd_factor: 4.0
---   baseline_days: 14
+--   learning_threshold: 50
+--   history_days: 30
+--   learning_days: 7
+--   peak_margin: 1.25
+--   mad_factor: 5.0
 --   window_minutes: 60
 --   exclude_categories: [user management, group management]
 WITH ev AS (
     -- Only what the rolling count needs: labels and objects are read for the events
     -- of the bursts at the end (computing them for every change of the day cost more than the rule).
-    -- slice: see `hot` below, slices are window_minutes long (at least a microsecond).
+    -- slice: see `slices` below, slices are window_minutes long (at least a microsecond).
     -- Look-back: three windows, not a day. A burst belongs to the day its first trigger
     -- falls in. One still going at the window start has a trigger in the last window
     -- before it, whose count needs the window before that, and the hot test of its slice
     -- needs the slice before that: 3 x window_minutes decides it exactly (a whole day of
     -- look-back doubled the rows the rolling count sorted).
-    SELECT actor_account_id, id, created,
+    SELECT coalesce(actor_account_id, '(system)') AS actor_account_id, id, created,
            epoch_us(created) // greatest(CAST(ceil($window_minutes * 60000000.0) AS BIGINT), 1) AS slice
     FROM audit_events
-    WHERE connector = $connector AND actor_account_id IS NOT NULL
+    WHERE connector = $connector
       AND created >= $window_start - (3 * $window_minutes * INTERVAL 1 MINUTE) AND created < $window_end
       AND NOT list_contains($exclude_categories, category)
 ),
-hourly AS (
-    SELECT actor_account_id, date_trunc('hour', created) AS hour_start, count(*) AS n
-    FROM audit_events
-    WHERE connector = $connector AND actor_account_id IS NOT NULL
-      AND created >= $window_start - ($baseline_days * INTERVAL 1 DAY) AND created < $window_start
-      AND NOT list_contains($exclude_categories, category)
-    GROUP BY ALL
-),
-stats AS (
-    SELECT actor_account_id,
-           sum(n) / (24.0 * $baseline_days) AS mean,
-           sqrt(greatest(sum(n * n) / (24.0 * $baseline_days) - pow(sum(n) / (24.0 * $baseline_days), 2), 0)) AS sd
-    FROM hourly GROUP BY actor_account_id
-),
 -- The rolling count runs only where it can exceed the limit. Cut time into slices of
 -- window_minutes: the changes of the window ending at a change lie in its slice or the
--- one before. The limit is never below min_threshold, so a change can only exceed it
--- where its slice and the previous one together hold more than min_threshold. There,
--- both slices are kept and the count is exact. (Sorting every change of the day by
--- actor and time was most of the cost of the rule.)
+-- one before. The limit is never below least(min_threshold, learning_threshold), so a
+-- change can only exceed it where its slice and the previous one together hold more.
+-- There, both slices are kept and the count is exact. (Sorting every change of the day
+-- by actor and time was most of the cost of the rule.)
 slices AS (
     SELECT actor_account_id, slice, count(*) AS n FROM ev GROUP BY ALL
 ),
-hot AS (
-    SELECT s.actor_account_id, s.slice
+warm AS (
+    SELECT s.actor_account_id, s.slice, s.n + coalesce(p.n, 0) AS n
     FROM slices s
     LEFT JOIN slices p ON p.actor_account_id = s.actor_account_id AND p.slice = s.slice - 1
-    WHERE s.n + coalesce(p.n, 0) > $min_threshold
+    WHERE s.n + coalesce(p.n, 0) > least($min_threshold, $learning_threshold)
+),
+-- Only these actors can fire: the history below is read for them alone (usually few or
+-- none: then the look-back is not scanned at all).
+candidates AS (
+    SELECT DISTINCT actor_account_id FROM warm
+),
+-- Active days of the actor of the look-back: any record counts (a day of user management
+-- only is a day at work with a configuration peak of 0).
+active_days AS (
+    SELECT coalesce(actor_account_id, '(system)') AS actor_account_id, CAST(created AS DATE) AS day
+    FROM audit_events
+    WHERE connector = $connector
+      AND created >= $window_start - ($history_days * INTERVAL 1 DAY) AND created < $window_start
+      AND coalesce(actor_account_id, '(system)') IN (SELECT actor_account_id FROM candidates)
+    GROUP BY ALL
+),
+-- Daily peaks from quarter-window slices: the largest sum of 4 consecutive quarters is
+-- the count of a real window (a lower bound of the rolling peak of the day, short of it by at
+-- most the changes of one quarter, which peak_margin covers), without sorting every change of
+-- 30 days.
+quarters AS (
+    SELECT coalesce(actor_account_id, '(system)') AS actor_account_id,
+           epoch_us(created) // greatest(CAST(ceil($window_minutes * 15000000.0) AS BIGINT), 1) AS q,
+           count(*) AS n
+    FROM audit_events
+    WHERE connector = $connector
+      AND created >= $window_start - ($history_days * INTERVAL 1 DAY) AND created < $window_start
+      AND NOT list_contains($exclude_categories, category)
+      AND coalesce(actor_account_id, '(system)') IN (SELECT actor_account_id FROM candidates)
+    GROUP BY ALL
+),
+rolled AS (
+    SELECT actor_account_id,
+           CAST(make_timestamptz(q * greatest(CAST(ceil($window_minutes * 15000000.0) AS BIGINT), 1)) AS DATE) AS day,
+           sum(n) OVER (PARTITION BY actor_account_id ORDER BY q RANGE BETWEEN 3 PRECEDING AND CURRENT ROW) AS n
+    FROM quarters
+),
+peaks AS (
+    SELECT a.actor_account_id, a.day, coalesce(max(r.n), 0) AS peak
+    FROM active_days a
+    LEFT JOIN rolled r ON r.actor_account_id = a.actor_account_id AND r.day = a.day
+    GROUP BY ALL
+),
+stats AS (
+    SELECT actor_account_id, count(*) AS active_days,
+           quantile_disc(peak, 0.95) AS q95, median(peak) AS med, mad(peak) AS mad, max(peak) AS top
+    FROM peaks GROUP BY actor_account_id
+),
+limits AS (
+    SELECT actor_account_id, active_days >= $learning_days AS own_baseline, active_days,
+           CASE WHEN active_days >= $learning_days
+                THEN greatest($min_threshold, q95 * $peak_margin, med + $mad_factor * mad)
+                ELSE greatest($learning_threshold, top * $peak_margin) END AS limit_n
+    FROM stats
+),
+hot AS (
+    -- the warm slices above the own limit of the actor
+    SELECT w.actor_account_id, w.slice
+    FROM warm w
+    LEFT JOIN limits l ON l.actor_account_id = w.actor_account_id
+    WHERE w.n > coalesce(l.limit_n, $learning_threshold)
 ),
 kept AS (
     SELECT actor_account_id, slice FROM hot
@@ -68,13 +126,15 @@ counted AS (
     SELECT ev.actor_account_id, ev.id, ev.created,
            count(*) OVER (PARTITION BY ev.actor_account_id ORDER BY ev.created
                           RANGE BETWEEN ($window_minutes * INTERVAL 1 MINUTE) PRECEDING AND CURRENT ROW) AS n,
-           greatest($min_threshold, coalesce(s.mean + $sd_factor * s.sd, 0)) AS limit_n
+           coalesce(l.limit_n, $learning_threshold) AS limit_n,
+           coalesce(l.own_baseline, false) AS own_baseline,
+           coalesce(l.active_days, 0) AS active_days
     FROM ev
     JOIN kept k ON k.actor_account_id = ev.actor_account_id AND k.slice = ev.slice
-    LEFT JOIN stats s ON s.actor_account_id = ev.actor_account_id
+    LEFT JOIN limits l ON l.actor_account_id = ev.actor_account_id
 ),
 triggers AS (
-    SELECT actor_account_id, id, created, n, limit_n,
+    SELECT actor_account_id, id, created, n, limit_n, own_baseline, active_days,
            lag(created) OVER (PARTITION BY actor_account_id ORDER BY created, id) AS prev
     FROM counted WHERE n > limit_n
 ),
@@ -85,13 +145,14 @@ islands AS (
 ),
 bursts AS (
     SELECT actor_account_id, island, min(created) AS first_trigger, max(created) AS last_trigger,
-           max(n) AS peak, any_value(limit_n) AS limit_n
+           max(n) AS peak, any_value(limit_n) AS limit_n, any_value(own_baseline) AS own_baseline,
+           any_value(active_days) AS active_days
     FROM islands GROUP BY actor_account_id, island
     HAVING min(created) >= $window_start
 ),
 -- materialized: the join back below must start from these few ids, not from every change
 burst_changes AS MATERIALIZED (
-    SELECT b.actor_account_id, b.island, b.peak, b.limit_n, e.id
+    SELECT b.actor_account_id, b.island, b.peak, b.limit_n, b.own_baseline, b.active_days, e.id
     FROM bursts b
     JOIN ev e ON e.actor_account_id = b.actor_account_id
              AND e.created >= b.first_trigger - ($window_minutes * INTERVAL 1 MINUTE)
@@ -103,8 +164,12 @@ SELECT c.actor_account_id,
        CASE WHEN count(DISTINCT e.object) = 1 THEN any_value(e.object)
             ELSE format('{} objects', count(DISTINCT e.object)) END AS object,
        string_agg(DISTINCT e.remote_address, ', ') AS remote_address,
-       format('{} made up to {} configuration changes in {} minutes (limit {}, from the actor''s baseline); {} changes between {} and {} UTC',
+       format('{} made up to {} configuration changes in {} minutes (limit {}, {}); {} changes between {} and {} UTC',
               any_value(e.actor_label), any_value(c.peak), $window_minutes, round(any_value(c.limit_n), 1),
+              CASE WHEN any_value(c.own_baseline)
+                   THEN 'from the actor''s usual daily peak over ' || any_value(c.active_days) || ' active days'
+                   ELSE 'absolute: the actor is learning, ' || any_value(c.active_days) || ' active day(s) of '
+                        || $learning_days END,
               count(*), strftime(min(e.created), '%H:%M'), strftime(max(e.created), '%H:%M')) AS message,
        list(e.id ORDER BY e.id) AS record_ids
 FROM burst_changes c

@@ -4,51 +4,130 @@
 -- section: behavioural
 -- attack: T1531 Account Access Removal
 -- rationale: Removing, deactivating or deleting many accounts or memberships in minutes is sabotage or an attacker locking defenders out.
+-- description: >
+--   Fires when one actor removes, deactivates or deletes at least threshold users or
+--   memberships within window_minutes and more than its own usual peak. The usual peak
+--   comes from the actor's daily peaks (the largest count of one window, 0 on active days
+--   without removals) over its active days of the last history_days: with at least
+--   learning_days active days, max(q95 of the daily peaks * peak_margin, median +
+--   mad_factor * MAD), so one past bulk clean-up does not raise it but a nightly
+--   directory sync does. While learning, threshold alone, raised to peak_margin * the
+--   largest daily peak already seen: events without an author are the actor "(system)",
+--   whose nightly sync fires on its first night only (no history at all) and is silent
+--   from the second night on.
 -- parameters:
 --   threshold: 10
 --   window_minutes: 15
+--   history_days: 30
+--   learning_days: 7
+--   peak_margin: 1.25
+--   mad_factor: 5.0
 WITH ev AS (
-    SELECT *
+    -- the removals of the day and of the day before (a burst may begin before midnight),
+    -- on the columns the counts need
+    SELECT coalesce(actor_account_id, '(system)') AS actor, id, created
     FROM audit_events
-    WHERE connector = $connector AND actor_account_id IS NOT NULL
+    WHERE connector = $connector
       AND created >= $window_start - INTERVAL 1 DAY AND created < $window_end
       AND (action IN ('user removed from group', 'user removed from project', 'user deleted',
                       'user removed from role', 'user removed from project role')
            OR is_user_deactivation)
 ),
-counted AS (
-    SELECT *, count(*) OVER (PARTITION BY actor_account_id ORDER BY created
-                             RANGE BETWEEN ($window_minutes * INTERVAL 1 MINUTE) PRECEDING AND CURRENT ROW) AS n
+counted0 AS (
+    SELECT actor, id, created,
+           count(*) OVER (PARTITION BY actor ORDER BY created
+                          RANGE BETWEEN ($window_minutes * INTERVAL 1 MINUTE) PRECEDING AND CURRENT ROW) AS n
     FROM ev
 ),
+-- Only actors reaching the absolute threshold need a history (usually none: then the
+-- look-back below is not scanned at all).
+candidates AS (
+    SELECT DISTINCT actor FROM counted0 WHERE n >= $threshold
+),
+active_days AS (
+    SELECT coalesce(actor_account_id, '(system)') AS actor, CAST(created AS DATE) AS day
+    FROM audit_events
+    WHERE connector = $connector
+      AND created >= $window_start - ($history_days * INTERVAL 1 DAY) AND created < $window_start
+      AND coalesce(actor_account_id, '(system)') IN (SELECT actor FROM candidates)
+    GROUP BY ALL
+),
+-- Daily peaks from quarter-window slices: the largest sum of 4 consecutive quarters is
+-- the count of a real window (short of the rolling peak by at most one quarter).
+quarters AS (
+    SELECT coalesce(actor_account_id, '(system)') AS actor,
+           epoch_us(created) // greatest(CAST(ceil($window_minutes * 15000000.0) AS BIGINT), 1) AS q,
+           count(*) AS n
+    FROM audit_events
+    WHERE connector = $connector
+      AND created >= $window_start - ($history_days * INTERVAL 1 DAY) AND created < $window_start
+      AND (action IN ('user removed from group', 'user removed from project', 'user deleted',
+                      'user removed from role', 'user removed from project role')
+           OR is_user_deactivation)
+      AND coalesce(actor_account_id, '(system)') IN (SELECT actor FROM candidates)
+    GROUP BY ALL
+),
+rolled AS (
+    SELECT actor, CAST(make_timestamptz(q * greatest(CAST(ceil($window_minutes * 15000000.0) AS BIGINT), 1)) AS DATE) AS day,
+           sum(n) OVER (PARTITION BY actor ORDER BY q RANGE BETWEEN 3 PRECEDING AND CURRENT ROW) AS n
+    FROM quarters
+),
+peaks AS (
+    SELECT a.actor, a.day, coalesce(max(r.n), 0) AS peak
+    FROM active_days a
+    LEFT JOIN rolled r ON r.actor = a.actor AND r.day = a.day
+    GROUP BY ALL
+),
+limits AS (
+    SELECT actor, count(*) AS active_days, count(*) >= $learning_days AS own_baseline,
+           CASE WHEN count(*) >= $learning_days
+                THEN greatest(quantile_disc(peak, 0.95) * $peak_margin, median(peak) + $mad_factor * mad(peak))
+                ELSE max(peak) * $peak_margin END AS usual
+    FROM peaks GROUP BY actor
+),
+counted AS (
+    SELECT c.*, coalesce(l.usual, 0) AS usual, coalesce(l.own_baseline, false) AS own_baseline,
+           coalesce(l.active_days, 0) AS active_days
+    FROM counted0 c LEFT JOIN limits l ON l.actor = c.actor
+    WHERE c.n >= $threshold
+),
 triggers AS (
-    SELECT actor_account_id, id, created,
-           lag(created) OVER (PARTITION BY actor_account_id ORDER BY created, id) AS prev
-    FROM counted WHERE n >= $threshold
+    SELECT actor, id, created, n, usual, own_baseline, active_days,
+           lag(created) OVER (PARTITION BY actor ORDER BY created, id) AS prev
+    FROM counted WHERE n > usual
 ),
 islands AS (
     SELECT *, sum(CASE WHEN prev IS NULL OR created - prev > ($window_minutes * INTERVAL 1 MINUTE) THEN 1 ELSE 0 END)
-                  OVER (PARTITION BY actor_account_id ORDER BY created, id) AS island
+                  OVER (PARTITION BY actor ORDER BY created, id) AS island
     FROM triggers
 ),
 bursts AS (
-    SELECT actor_account_id, island, min(created) AS first_trigger, max(created) AS last_trigger
-    FROM islands GROUP BY actor_account_id, island
+    SELECT actor, island, min(created) AS first_trigger, max(created) AS last_trigger,
+           any_value(usual) AS usual, any_value(own_baseline) AS own_baseline, any_value(active_days) AS active_days
+    FROM islands GROUP BY actor, island
     -- a burst belongs to the day of its first triggering event
     HAVING min(created) >= $window_start
 )
-SELECT b.actor_account_id,
+SELECT b.actor AS actor_account_id,
        min(e.created) AS first_seen,
        max(e.created) AS last_seen,
        CASE WHEN count(DISTINCT e.object) = 1 THEN any_value(e.object)
             ELSE format('{} objects', count(DISTINCT e.object)) END AS object,
        string_agg(DISTINCT e.remote_address, ', ') AS remote_address,
-       format('{} removed, deactivated or deleted {} users or memberships between {} and {} UTC ({})',
+       format('{} removed, deactivated or deleted {} users or memberships between {} and {} UTC ({}); {}',
               any_value(e.actor_label), count(*), strftime(min(e.created), '%H:%M'), strftime(max(e.created), '%H:%M'),
-              string_agg(DISTINCT coalesce(e.target_label, e.object_item_name), ', ')[:300]) AS message,
+              string_agg(DISTINCT coalesce(e.target_label, e.object_item_name), ', ')[:300],
+              CASE WHEN any_value(b.own_baseline)
+                   THEN 'usual peak ' || round(any_value(b.usual), 1) || ' per ' || $window_minutes || ' minutes over '
+                        || any_value(b.active_days) || ' active days'
+                   ELSE 'threshold ' || $threshold || ' (the actor is learning: ' || any_value(b.active_days)
+                        || ' active day(s) of ' || $learning_days || ')' END) AS message,
        list(e.id ORDER BY e.id) AS record_ids
 FROM bursts b
-JOIN ev e ON e.actor_account_id = b.actor_account_id
-         AND e.created >= b.first_trigger - ($window_minutes * INTERVAL 1 MINUTE)
-         AND e.created <= b.last_trigger
-GROUP BY b.actor_account_id, b.island
+JOIN ev x ON x.actor = b.actor
+         AND x.created >= b.first_trigger - ($window_minutes * INTERVAL 1 MINUTE)
+         AND x.created <= b.last_trigger
+-- by id: labels and objects are read for the records of the bursts only
+JOIN audit_events e ON e.connector = $connector AND e.id = x.id
+                   AND e.created >= $window_start - INTERVAL 1 DAY AND e.created < $window_end
+GROUP BY b.actor, b.island

@@ -5,36 +5,48 @@
 -- attack: T1078 Valid Accounts
 -- rationale: Admins work from a few known addresses; a change from an address the actor never used in a month may be a stolen session or token.
 -- description: >
---   Every audit record is an administrative change. Actors with no history in the
---   previous history_days are skipped; private and public addresses both count.
+--   Every audit record is an administrative change. Actors in their learning period
+--   (fewer than learning_days active days, days with any record, in the previous
+--   history_days) are skipped: nothing is "new for the actor" before it has a history.
+--   Private and public addresses both count. Events without an author are the actor
+--   "(system)".
 -- parameters:
 --   history_days: 30
---   min_history_events: 1
+--   learning_days: 7
 WITH hist AS (
     -- one row per (actor, address) of the look-back: the rule needs no more of history
-    SELECT actor_account_id, remote_address, count(*) AS n
+    SELECT coalesce(actor_account_id, '(system)') AS actor_account_id, remote_address, count(*) AS n
     FROM audit_events
     WHERE connector = $connector
       AND created >= $window_start - ($history_days * INTERVAL 1 DAY) AND created < $window_start
-      AND actor_account_id IS NOT NULL AND remote_address IS NOT NULL
-    GROUP BY actor_account_id, remote_address
+      AND remote_address IS NOT NULL
+    GROUP BY ALL
 ),
 known AS (
-    SELECT actor_account_id, sum(n) AS n, string_agg(remote_address, ', ' ORDER BY remote_address) AS ips
+    SELECT actor_account_id, string_agg(remote_address, ', ' ORDER BY remote_address) AS ips
     FROM hist GROUP BY actor_account_id
 ),
 new_pairs AS MATERIALIZED (
-    -- The changes of the window from an address new for an actor with history, found on
-    -- (id, actor, address) alone: labels and objects are computed for these only.
-    SELECT t.id
+    -- The changes of the window from an address new for an actor with known addresses,
+    -- found on (id, actor, address) alone: labels and objects are computed for these only.
+    SELECT t.id, k.actor_account_id AS actor
     FROM audit_events t
-    JOIN known k ON k.actor_account_id = t.actor_account_id AND k.n >= $min_history_events
+    JOIN known k ON k.actor_account_id = coalesce(t.actor_account_id, '(system)')
     WHERE t.connector = $connector AND t.created >= $window_start AND t.created < $window_end
-      AND t.actor_account_id IS NOT NULL AND t.remote_address IS NOT NULL
+      AND t.remote_address IS NOT NULL
       AND NOT EXISTS (SELECT 1 FROM hist h
-                      WHERE h.actor_account_id = t.actor_account_id AND h.remote_address = t.remote_address)
+                      WHERE h.actor_account_id = k.actor_account_id AND h.remote_address = t.remote_address)
+),
+active AS (
+    -- active days (any record) of the actors with a new address only
+    SELECT coalesce(actor_account_id, '(system)') AS actor, count(DISTINCT CAST(created AS DATE)) AS days
+    FROM audit_events
+    WHERE connector = $connector
+      AND created >= $window_start - ($history_days * INTERVAL 1 DAY) AND created < $window_start
+      AND coalesce(actor_account_id, '(system)') IN (SELECT actor FROM new_pairs)
+    GROUP BY ALL
 )
-SELECT t.actor_account_id,
+SELECT x.actor AS actor_account_id,
        min(t.created) AS first_seen,
        max(t.created) AS last_seen,
        CASE WHEN count(DISTINCT t.object) = 1 THEN any_value(t.object)
@@ -48,5 +60,6 @@ FROM new_pairs x
 -- by id: the join hands the ids down to the table scan
 JOIN audit_events t ON t.connector = $connector AND t.id = x.id
                    AND t.created >= $window_start AND t.created < $window_end
-JOIN known k ON k.actor_account_id = t.actor_account_id
-GROUP BY t.actor_account_id, t.remote_address
+JOIN known k ON k.actor_account_id = x.actor
+JOIN active a ON a.actor = x.actor AND a.days >= $learning_days
+GROUP BY x.actor, t.remote_address

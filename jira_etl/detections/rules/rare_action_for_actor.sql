@@ -6,41 +6,59 @@
 -- rationale: An actor suddenly touching permissions, global permissions, admin groups, security schemes or audit settings for the first time in a month deserves a look.
 -- description: >
 --   Sensitive: category permissions, summaries about permissions, issue security or the
---   audit log, and group membership changes of admin groups (kept apart from ordinary
---   groups). Actors with fewer than min_history_events in history_days are skipped.
+--   audit log, and removals from admin groups (kept apart from ordinary groups). An
+--   addition to an admin group is not repeated here: new_site_admin (high) reports every
+--   one, whoever makes it, and a second, behavioural finding on the same record added
+--   nothing but noise when a new admin joins. Actors in their learning period (fewer than learning_days active days, days
+--   with any record, in the previous history_days) are skipped: nothing is "never
+--   performed before" without a history. Events without an author are the actor "(system)".
 -- parameters:
 --   admin_groups: [site-admins, jira-administrators, administrators, org-admins]
 --   history_days: 30
---   min_history_events: 1
+--   learning_days: 7
 WITH hist AS (
     -- One row per (actor, action key) of the look-back: history is only ever compared by
     -- key (the whole look-back with every column cost more than the rule).
-    SELECT actor_account_id,
+    SELECT coalesce(actor_account_id, '(system)') AS actor,
            action || CASE WHEN object_type = 'GROUP' AND list_contains($admin_groups, lower(object_item_name))
                           THEN ' [admin group]' ELSE '' END AS action_key,
            count(*) AS n
     FROM audit_events
-    WHERE connector = $connector AND actor_account_id IS NOT NULL
+    WHERE connector = $connector
       AND created >= $window_start - ($history_days * INTERVAL 1 DAY) AND created < $window_start
     GROUP BY ALL
 ),
-actors AS (
-    SELECT actor_account_id, sum(n) AS n FROM hist GROUP BY actor_account_id
-),
 keyed AS (
-    SELECT *,
+    SELECT *, coalesce(actor_account_id, '(system)') AS actor,
            action || CASE WHEN object_type = 'GROUP' AND list_contains($admin_groups, lower(object_item_name))
                           THEN ' [admin group]' ELSE '' END AS action_key
     FROM audit_events
-    WHERE connector = $connector AND actor_account_id IS NOT NULL
+    WHERE connector = $connector
       AND created >= $window_start AND created < $window_end
 ),
 sensitive AS (
     SELECT * FROM keyed
     WHERE category = 'permissions' OR action LIKE '%permission%' OR action LIKE '%security%'
        OR action LIKE '%audit%' OR action_key LIKE '% [admin group]'
+),
+reportable AS (
+    -- additions to admin groups are new_site_admin findings already
+    SELECT * FROM sensitive WHERE NOT (action = 'user added to group' AND action_key LIKE '% [admin group]')
+),
+fresh AS MATERIALIZED (
+    -- sensitive changes of the day by a key the actor did not use in the look-back
+    SELECT * FROM reportable s
+    WHERE NOT EXISTS (SELECT 1 FROM hist h WHERE h.actor = s.actor AND h.action_key = s.action_key)
+),
+actors AS (
+    SELECT coalesce(actor_account_id, '(system)') AS actor, count(DISTINCT CAST(created AS DATE)) AS days
+    FROM audit_events
+    WHERE connector = $connector
+      AND created >= $window_start - ($history_days * INTERVAL 1 DAY) AND created < $window_start
+      AND coalesce(actor_account_id, '(system)') IN (SELECT actor FROM fresh)
+    GROUP BY ALL
 )
-SELECT s.actor_account_id,
+SELECT s.actor AS actor_account_id,
        min(s.created) AS first_seen,
        max(s.created) AS last_seen,
        CASE WHEN count(DISTINCT s.object) = 1 THEN any_value(s.object)
@@ -50,7 +68,6 @@ SELECT s.actor_account_id,
               any_value(s.actor_label), any_value(s.summary) || CASE WHEN s.action_key LIKE '% [admin group]' THEN ' (admin group)' ELSE '' END,
               count(*), $history_days) AS message,
        list(s.id ORDER BY s.id) AS record_ids
-FROM sensitive s
-JOIN actors a ON a.actor_account_id = s.actor_account_id AND a.n >= $min_history_events
-WHERE NOT EXISTS (SELECT 1 FROM hist h WHERE h.actor_account_id = s.actor_account_id AND h.action_key = s.action_key)
-GROUP BY s.actor_account_id, s.action_key
+FROM fresh s
+JOIN actors a ON a.actor = s.actor AND a.days >= $learning_days
+GROUP BY s.actor, s.action_key

@@ -17,11 +17,11 @@ Ground truth and collateral
     records only (the background trips nothing), assuming:
 
     * the single-event rules of section A match on summary (and admin group name);
-    * rare_action_for_actor fires when the actor has at least one event in the
-      previous 30 days, none with the same summary, and the record is sensitive
-      (:data:`SENSITIVE_SUMMARIES`, or "User added to group"/"removed from group" on an
-      admin group);
-    * new_ip_for_actor fires when the actor has at least one event in the previous
+    * rare_action_for_actor fires when the actor has events on at least 7 days (its
+      learning period) of the previous 30, none with the same summary, and the record
+      is sensitive (:data:`SENSITIVE_SUMMARIES`, or "User removed from group" on an
+      admin group: an addition is new_site_admin's);
+    * new_ip_for_actor fires when the actor has events on at least 7 of the previous
       30 days and none from that remoteAddress.
 
     Scenario actors act inside their usual hours and from their usual IP unless the

@@ -13,10 +13,14 @@ def _sensitive_key(rec: dict) -> str | None:
     s = rec.get("summary", "")
     if s in SENSITIVE_SUMMARIES:
         return s
-    if s in ("User added to group", "User removed from group") and \
-            (rec.get("objectItem") or {}).get("name") in ADMIN_GROUPS:
+    # (an addition to an admin group is new_site_admin's finding, not repeated by the rule)
+    if s == "User removed from group" and (rec.get("objectItem") or {}).get("name") in ADMIN_GROUPS:
         return s
     return None
+
+
+# Active days of history before an actor has a baseline (the rules' learning_days).
+LEARNING_DAYS = 7
 
 
 class _History:
@@ -43,9 +47,9 @@ class _History:
         return got
 
     def look_back(self, actor: str, ms: int, days: int = 30):
-        """(has events, IPs, summaries) of actor in [ms - days, ms)."""
+        """(active days, IPs, summaries) of actor in [ms - days, ms)."""
         lo = ms - days * 86_400_000
-        any_ev, ips, sums = False, set(), set()
+        active_days, ips, sums = 0, set(), set()
         d = ms_day(lo)
         while d <= ms_day(ms):
             info = self._day(d).get(actor)
@@ -55,17 +59,17 @@ class _History:
                     recs = [r for r in self.data.generate_day(d)
                             if r.get("authorAccountId") == actor and
                             lo <= to_ms_floor(parse_created(r["created"])) < ms]
+                    active_days += bool(recs)
                     for r in recs:
-                        any_ev = True
                         if r.get("remoteAddress"):
                             ips.add(r["remoteAddress"])
                         sums.add(r["summary"])
                 else:
-                    any_ev = True
+                    active_days += 1
                     ips |= info[0]
                     sums |= info[1]
             d += timedelta(days=1)
-        return any_ev, ips, sums
+        return active_days, ips, sums
 
 
 def annotate(data: SiteData, planted: list[Planted]) -> None:
@@ -90,7 +94,9 @@ def annotate(data: SiteData, planted: list[Planted]) -> None:
             actor = r.get("authorAccountId")
             if actor:
                 ms = to_ms_floor(parse_created(r["created"]))
-                has, ips, sums = hist.look_back(actor, ms)
+                active_days, ips, sums = hist.look_back(actor, ms)
+                # the rules skip actors in their learning period (fewer active days)
+                has = active_days >= LEARNING_DAYS
                 key = _sensitive_key(r)
                 if has and key is not None and key not in sums:
                     hits.add("rare_action_for_actor")

@@ -1,0 +1,45 @@
+"""mass_deletion: fire / near-miss / clean (cases moved from test_behavioural_rules.py)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from det_helpers import DAY, VICTIMS, at, days_before, user_item
+
+RULE = "mass_deletion"
+
+DELETIONS = [("Project deleted", "projects", {"name": "Old", "typeName": "PROJECT"}),
+             ("Workflow deleted", "workflows", {"name": "Bug Workflow", "typeName": "WORKFLOW"}),
+             ("Permission scheme deleted", "permissions", {"name": "PS", "typeName": "SCHEME"}),
+             ("Field Configuration scheme deleted", "fields", {"name": "FS", "typeName": "SCHEME"}),
+             ("Custom field deleted", "fields", {"name": "Team", "typeName": "CUSTOM_FIELD"})]
+
+
+def ids(findings):
+    return [f["record_ids"] for f in findings]
+
+
+def test_mass_deletion_fires_at_5_within_an_hour(site):
+    rids = [site.add(at(DAY, 11, 12 * i), s, c, obj=o) for i, (s, c, o) in enumerate(DELETIONS)]
+    site.load()
+    found = site.run(RULE)
+    assert ids(found) == [rids] and found[0]["severity"] == "high"
+
+
+def test_mass_deletion_near_misses(site):
+    for i, (s, c, o) in enumerate(DELETIONS[:4]):                 # 4 deletions
+        site.add(at(DAY, 9, i), s, c, obj=o)
+    for i, (s, c, o) in enumerate(DELETIONS):                     # 5 over 64 minutes
+        site.add(at(DAY, 13, 0) + dt.timedelta(minutes=16 * i), s, c, obj=o)
+    for i in range(5):                                            # 5 user deletions are not config
+        site.add(at(DAY, 18, i), "User deleted", "user management", obj=user_item(VICTIMS[i]))
+    site.load()
+    assert site.run(RULE) == []
+
+
+def test_clean_day_with_one_deletion_is_silent(site):
+    site.routine(days_before(DAY, 10) + [DAY], per_day=8, summary="Workflow updated", category="workflows")
+    s, c, o = DELETIONS[1]
+    site.add(at(DAY, 15), s, c, obj=o)
+    site.load()
+    assert site.run(RULE) == []
