@@ -185,3 +185,40 @@ def test_a_cli_run_waits_for_the_connectors_run_in_progress(instance):
     job_run.wait_for_connector(instance, "beta", timeout=0.3)  # another connector: no wait
     instance.report_run_failed(instance.get_run_by_id(busy.run_id), "done")
     job_run.wait_for_connector(instance, "acme", timeout=0.3)
+
+
+def test_in_process_runs_follow_the_environment_of_each_call(tmp_path, monkeypatch):
+    # Callers in one process (tests, notebooks, the reliability harness) change the
+    # environment between backfills: each run's definitions are built from it afresh.
+    from jira_etl import cli
+
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dh"))
+    day = dt.datetime.now(UTC).date() - dt.timedelta(days=1)
+    for name, seed in (("first", 21), ("second", 22)):
+        with JiraSimulator(SiteData(seed=seed), token=f"tok-{name}") as sim:
+            monkeypatch.setenv("JIRA_ETL_DATA_DIR", str(tmp_path / name))
+            for k, v in {"JIRA_SITE": sim.url, "JIRA_EMAIL": sim.email, "JIRA_API_TOKEN": sim.token,
+                         "JIRA_CONNECTOR": name}.items():
+                monkeypatch.setenv(k, v)
+            outcome = cli.run_backfill(day, day, quiet=True)
+            assert list(outcome) == [name] and outcome[name]["success"], outcome
+            assert sim.path_counts and any("auditing" in p for p in sim.path_counts)
+    with instance_of({"DAGSTER_HOME": str(tmp_path / "dh")}) as inst:
+        assert sorted(r.job_name for r in inst.get_runs()) == ["collect_first", "collect_second"]
+
+
+def test_two_cli_backfills_of_one_connector_run_one_after_the_other(env, live_sim):
+    today = dt.datetime.now(UTC).date()
+    day = (today - dt.timedelta(days=1)).isoformat()
+    env = env | {"JIRA_SITE": live_sim.url, "JIRA_EMAIL": live_sim.email, "JIRA_API_TOKEN": live_sim.token,
+                 "JIRA_CONNECTOR": "acme"}
+    procs = [subprocess.Popen([str(BIN / "jira-etl"), "backfill", "--start", day, "--end", day], env=env, cwd=ROOT,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for _ in range(2)]
+    outs = [p.communicate(timeout=120)[0] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outs
+    assert sum("waiting for run" in o for o in outs) == 1, outs
+    with instance_of(env) as inst:
+        records = sorted(inst.get_run_records(filters=dg.RunsFilter(job_name="collect_acme")),
+                         key=lambda r: r.start_time)
+        assert len(records) == 2 and all(r.dagster_run.status == dg.DagsterRunStatus.SUCCESS for r in records)
+        assert records[1].start_time >= records[0].end_time  # never both in progress

@@ -17,6 +17,7 @@ from typing import Callable, Iterable
 
 # The module of the code location (workspace.yaml, [tool.dagster], `dagster dev -m`).
 CODE_LOCATION_MODULE = "jira_etl.definitions"
+BUILD_MODULE = "jira_etl.defs.definitions"  # build_definitions(), what that module's `defs` is
 IN_PROCESS = {"execution": {"config": {"in_process": {}}}}
 CONNECTOR_TAG = "jira_etl/connector"
 PID_TAG, HOST_TAG = "jira_etl/cli_pid", "jira_etl/cli_host"
@@ -33,7 +34,10 @@ def code_location_name() -> str:
 
 
 def _origins(job_name: str):
-    from dagster._core.definitions.reconstruct import ReconstructableRepository
+    """The job to execute (definitions built afresh, from the environment as it is now:
+    in-process callers may change it between runs) and the origin the UI re-executes
+    from (the workspace's code location)."""
+    from dagster._core.definitions.reconstruct import ReconstructableJob, ReconstructableRepository
     from dagster._core.remote_origin import (
         ManagedGrpcPythonEnvCodeLocationOrigin,
         RemoteJobOrigin,
@@ -42,13 +46,17 @@ def _origins(job_name: str):
     from dagster._core.types.loadable_target_origin import LoadableTargetOrigin
 
     cwd = os.getcwd()
-    recon = ReconstructableRepository.for_module(CODE_LOCATION_MODULE, "defs", working_directory=cwd)
+    # A function target: Dagster calls it on each load (a module attribute would keep the
+    # definitions of the first import). Its caches keep one job: drop the last run's.
+    recon = ReconstructableRepository.for_module(BUILD_MODULE, "build_definitions", working_directory=cwd)
+    ReconstructableJob.get_definition.cache_clear()
+    ReconstructableJob.get_repository_definition.cache_clear()
+    recon_job = recon.get_reconstructable_job(job_name)
     target = LoadableTargetOrigin(executable_path=sys.executable, module_name=CODE_LOCATION_MODULE,
                                   working_directory=cwd)
     location = ManagedGrpcPythonEnvCodeLocationOrigin(target, code_location_name())
-    repo_name = recon.get_definition().name  # "__repository__" for a dg.Definitions
-    remote = RemoteJobOrigin(RemoteRepositoryOrigin(location, repo_name), job_name)
-    return recon.get_reconstructable_job(job_name), remote
+    repo_name = recon_job.get_repository_definition().name  # "__repository__" for a dg.Definitions
+    return recon_job, RemoteJobOrigin(RemoteRepositoryOrigin(location, repo_name), job_name)
 
 
 def run_job(job_name: str, *, instance, tags: dict[str, str], asset_selection: Iterable | None = None,
@@ -56,6 +64,7 @@ def run_job(job_name: str, *, instance, tags: dict[str, str], asset_selection: I
     """Create and execute a run of `job_name` (only `asset_selection` of it, if given);
     returns Dagster's JobExecutionResult (`success`, `run_id`, `all_events`). Failures of
     steps do not raise: the result says so, as `dg.materialize(raise_on_error=False)`."""
+    import dagster as dg
     from dagster._core.execution.api import execute_run
 
     recon_job, remote = _origins(job_name)
@@ -63,13 +72,32 @@ def run_job(job_name: str, *, instance, tags: dict[str, str], asset_selection: I
     run_tags = {**job_def.run_tags, **tags, PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname()}
     selection = frozenset(asset_selection) if asset_selection else None
     connector = run_tags.get(CONNECTOR_TAG)
-    if connector:
-        wait_for_connector(instance, connector, on_wait=on_wait)
-    run = instance.create_run_for_job(
-        job_def=job_def, run_config={**IN_PROCESS, **(run_config or {})}, tags=run_tags,
-        asset_selection=selection, job_code_origin=recon_job.get_python_origin(), remote_job_origin=remote,
-    )
+
+    def create(status=None):
+        return instance.create_run_for_job(
+            job_def=job_def, run_config={**IN_PROCESS, **(run_config or {})}, tags=run_tags, status=status,
+            asset_selection=selection, job_code_origin=recon_job.get_python_origin(), remote_job_origin=remote,
+        )
+
+    if not connector:
+        run = create()
+    else:
+        # Check and claim at once: two CLI processes starting together must not both
+        # see the connector idle. The run is created STARTING under the lock.
+        import filelock
+
+        with filelock.FileLock(str(_lock_path(connector))):
+            wait_for_connector(instance, connector, on_wait=on_wait)
+            run = create(dg.DagsterRunStatus.STARTING)
     return execute_run(recon_job, run, instance, raise_on_error=False)
+
+
+def _lock_path(connector: str):
+    from pathlib import Path
+
+    home = Path(os.environ.get("DAGSTER_HOME") or ".")
+    home.mkdir(parents=True, exist_ok=True)
+    return home / f".jira_etl-start-{connector}.lock"
 
 
 def wait_for_connector(instance, connector: str, on_wait: Callable[[str], None] | None = None,

@@ -183,7 +183,8 @@ def background_table(bg: Background) -> str:
         by_day[f["day"]] = by_day.get(f["day"], 0) + 1
     daily = tabulate([[d.isoformat(), d.strftime("%a"), n] for d, n in sorted(by_day.items())],
                      headers=["day", "", "findings"], tablefmt="github")
-    return tabulate(rows, headers=["detection", "section", "findings"], tablefmt="github") + "\n\n" + daily
+    return (tabulate(rows, headers=["detection", "section", "findings"], tablefmt="github", disable_numparse=True)
+            + "\n\n" + daily)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -25,7 +25,6 @@ log = logging.getLogger(__name__)
 AUDIT_PATH = "/rest/api/3/auditing/record"
 PAGE_LIMIT = 1000
 
-
 from jira_etl.sources.errors import (  # noqa: F401 - re-exported
     AuthenticationError, BadRequestError, JiraError, NotFoundError, PermissionDeniedError,
     RetriesExhaustedError, UnexpectedResponseError, UnreachableError,
@@ -110,6 +109,7 @@ def _audit_params(frm: dt.datetime, to: dt.datetime, offset: int, limit: int) ->
 
 class _RawPage(msgspec.Struct):
     records: list[msgspec.Raw]
+    total: Any = None
 
 
 _RAW_PAGE = msgspec.json.Decoder(_RawPage)
@@ -279,11 +279,12 @@ class JiraClient:
         return self._audit_page(frm, to, offset, limit, raw=False, stop=stop)
 
     def audit_page_total(self, frm: dt.datetime, to: dt.datetime, limit: int = PAGE_LIMIT,
-                         *, stop: threading.Event | None = None) -> tuple[list[dict], Any]:
+                         *, stop: threading.Event | None = None, raw: bool = False) -> tuple[list, Any]:
         """The window's newest page and the `total` Jira reports for the window (a hint:
-        it may be wrong, and nothing that decides completeness reads it)."""
-        body = self.get_json(AUDIT_PATH, _audit_params(frm, to, 0, limit), stop=stop)
-        return self._records(body, raw=False), body.get("total") if isinstance(body, dict) else None
+        it may be wrong, and nothing that decides completeness reads it). With `raw`,
+        the records as `audit_page_raw` gives them."""
+        body = self.get_json(AUDIT_PATH, _audit_params(frm, to, 0, limit), decode=_decode_raw_page if raw else None, stop=stop)
+        return self._records(body, raw), body.total if isinstance(body, _RawPage) else body.get("total")
 
     def audit_page_raw(self, frm: dt.datetime, to: dt.datetime, offset: int = 0, limit: int = PAGE_LIMIT,
                        *, stop: threading.Event | None = None) -> list[bytes]:

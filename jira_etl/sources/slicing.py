@@ -15,7 +15,11 @@ from typing import Callable, Iterator
 from jira_etl.records import dt_to_ms
 from jira_etl.sources.client import PAGE_LIMIT, Cancelled, JiraClient
 from jira_etl.sources.stats import RecordSink, WalkStats
-from jira_etl.sources.walk import _Slice, _slice_bounds, _slices_for_volume, _walk
+from jira_etl.sources.walk import OffsetProof, _advance, _Slice, _slice_bounds, _slices_for_density, _walk
+
+# A walk is split for an idle thread only while it has this many pages left (estimated):
+# each split costs a short page and an empty one, so it pays only on longer walks.
+MIN_SPLIT_PAGES = 4
 
 log = logging.getLogger(__name__)
 
@@ -72,30 +76,36 @@ def iter_windows(
     the next day starts while the last slices of a day finish; a thread left without a
     slice splits the busiest walk; at most one more finished slice waits for the
     consumer. Memory is bounded by a few slices, not by the windows.
-    With `probe`, one request for a window's newest page sizes its fan-out first: a
-    page that is not full means a small window, walked as one slice; otherwise the
-    page's time span (or Jira's `total` when larger) estimates the volume, at most
-    RECORDS_PER_SLICE a slice. A walk is split only while it has an estimated
-    `min_split` records left (default two pages: each new slice costs a request).
+    With `probe`, a window's newest page is read first and kept (it is the newest
+    slice's first page) and sizes the fan-out: a page that is not full means a small
+    window, walked as one slice; otherwise the density of [its oldest record, end] (or
+    Jira's `total` when larger and plausible) estimates the volume below it, cut into
+    slices of about RECORDS_PER_SLICE. A walk is split only while it has an estimated
+    `min_split` records left (default MIN_SPLIT_PAGES pages: each new slice costs a
+    short page and an empty one).
     """
     pending = [_Window(i, s, e) for i, (s, e) in enumerate(windows)]
-    min_split = 2 * limit if min_split is None else min_split
+    min_split = MIN_SPLIT_PAGES * limit if min_split is None else min_split
+    proof = OffsetProof()
 
     def plan(w: _Window, stop: threading.Event | None = None) -> list[_Slice]:
         if w.end_ms < w.start_ms:
             return []
-        n = slices
         if probe and slices > 1:
-            page, total = client.audit_page_total(w.start, w.end, limit=limit, stop=stop)
-            n = _slices_for_volume(page, limit, w.end_ms - w.start_ms + 1, slices, total)
-        spans = [_Slice(lo, hi) for lo, hi in _slice_bounds(w.start_ms, w.end_ms, n)[::-1]]
+            spans = _probe_and_cut(client, w, limit, slices, sink, stop)
+        else:
+            spans = [_Slice(lo, hi) for lo, hi in _slice_bounds(w.start_ms, w.end_ms, slices)[::-1]]
         for span in spans:
             span.window = w
         return spans
 
     def run(span: _Slice, stop: threading.Event | None = None) -> tuple[RecordSink, WalkStats]:
-        out, local = sink(span.window.index), WalkStats(windows_split=int(span.born_of_split or span.hi != span.window.end_ms))
-        _walk(client, span, limit, out, local, stop)
+        out, local = span.sink, span.stats
+        if out is None:
+            out = sink(span.window.index)
+            local = WalkStats(windows_split=int(span.born_of_split or span.hi != span.window.end_ms))
+        span.sink = span.stats = None
+        _walk(client, span, limit, out, local, stop, proof)
         return out, local
 
     if concurrency <= 1:
@@ -105,6 +115,34 @@ def iter_windows(
             yield w.index, None, None
         return
     yield from _walk_concurrently(pending, plan, run, concurrency, min_split, max(1, open_windows))
+
+
+def _probe_and_cut(client: JiraClient, w: "_Window", limit: int, slices: int, sink: Callable[[int], RecordSink],
+                   stop: threading.Event | None) -> list[_Slice]:
+    """The window's newest page, read once: it is the first page of the newest slice
+    (nothing is fetched twice), and its density sizes the cut of what lies below it."""
+    out, local = sink(w.index), WalkStats()
+    page, total = client.audit_page_total(w.start, w.end, limit=limit, stop=stop, raw=out.raw_pages)
+    local.requests += 1
+    newest = _Slice(w.start_ms, w.end_ms)
+    newest.sink, newest.stats = out, local
+    if not page:  # an empty window: its one slice is already walked
+        newest.cursor = w.start_ms - 1
+        return [newest]
+    local.pages_nonempty += 1
+    local.records_received += len(page)
+    oldest, at_oldest = out.take_page(page, w.start_ms, w.end_ms, local)
+    newest.skip, newest.drained = _advance(oldest, w.end_ms, at_oldest, len(page), 0, None, local)
+    newest.cursor, newest.kept = oldest, len(out)
+    if len(page) < limit or oldest <= w.start_ms:
+        return [newest]  # a small window: one walk
+    n = _slices_for_density(len(page), w.end_ms - oldest + 1, w.end_ms - w.start_ms + 1, slices, total)
+    # The page covers [oldest, end]: cut [start, oldest] so the newest cut goes on
+    # below the page (same density assumed below as above: a sizing hint only).
+    below = max(1, round(n * (oldest - w.start_ms) / (w.end_ms - w.start_ms + 1)))
+    bounds = _slice_bounds(w.start_ms, oldest, below)
+    newest.lo = bounds[-1][0]
+    return [newest] + [_Slice(lo, hi) for lo, hi in bounds[-2::-1]]
 
 
 def _walk_concurrently(pending: list[_Window], plan: Callable, run: Callable, concurrency: int,

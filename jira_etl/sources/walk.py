@@ -38,9 +38,12 @@ class _Slice:
     def __init__(self, lo: int, hi: int, born_of_split: bool = False):
         self.lo, self.hi = lo, hi
         self.cursor = hi
+        self.skip = 0  # records already read at the cursor instant (a walk resumed from a probe page)
+        self.drained: int | None = None
         self.kept = 0
         self.born_of_split = born_of_split
         self.window = None  # the _Window it belongs to, when walking several
+        self.sink = self.stats = None  # set when a probe page already started it
         self.lock = threading.Lock()
 
     def left_estimate(self) -> float:
@@ -63,10 +66,39 @@ class _Stopped(Cancelled):
     """Another slice failed, or the run was stopped: stop walking."""
 
 
+class OffsetProof:
+    """The deepest offset at which the server has returned records (walks of one run
+    share it): an empty page at an offset no deeper than that is the end of what it
+    was asked for, not an offset cap."""
+
+    def __init__(self) -> None:
+        self.served = -1
+
+    def saw(self, offset: int) -> None:
+        if offset > self.served:
+            self.served = offset
+
+
+def _advance(oldest: int | None, cursor: int, at_oldest: int, page_len: int, skip: int,
+             drained: int | None, stats: WalkStats) -> tuple[int, int | None]:
+    """The walk's (skip, drained) after a page whose oldest usable instant is `oldest`."""
+    if oldest is None:
+        raise UnexpectedResponseError("a page of audit records had no usable 'created' values")
+    if oldest > cursor:
+        raise UnexpectedResponseError("Jira returned records newer than the requested 'to'")
+    if oldest == cursor:
+        # The whole page sits on the cursor instant (a bulk operation): step over it
+        # by offset, the only place offsets grow.
+        if drained != cursor:
+            stats.instants_drained += 1
+            drained = cursor
+        return skip + page_len, drained
+    return at_oldest, drained
+
+
 def _walk(client: JiraClient, span: _Slice, limit: int, out: RecordSink, stats: WalkStats,
-          stop: threading.Event | None = None) -> None:
-    skip = 0
-    drained: int | None = None
+          stop: threading.Event | None = None, proof: OffsetProof | None = None) -> None:
+    skip, drained = span.skip, span.drained
     stale_pages = 0  # consecutive pages that brought nothing new
     fetch = client.audit_page_raw if out.raw_pages else client.audit_page
     while True:
@@ -84,6 +116,10 @@ def _walk(client: JiraClient, span: _Slice, limit: int, out: RecordSink, stats: 
         if not page:
             if skip == 0:
                 return
+            if proof is not None and skip <= proof.served:
+                # The server answers at this offset: nothing else is at the cursor
+                # instant, and nothing is older (one request, not two, ends a slice).
+                return
             # An empty page at an offset may be the server's offset cap rather than
             # the end: never let it end the window, step below the instant instead.
             if drained == cursor and skip >= limit:
@@ -97,6 +133,8 @@ def _walk(client: JiraClient, span: _Slice, limit: int, out: RecordSink, stats: 
             continue
         stats.pages_nonempty += 1
         stats.records_received += len(page)
+        if proof is not None:
+            proof.saw(skip)
         with span.lock:
             # A split may have raised `lo` while the page was on its way: what is now
             # below it belongs to the other part and is dropped here as out of window.
@@ -105,8 +143,6 @@ def _walk(client: JiraClient, span: _Slice, limit: int, out: RecordSink, stats: 
             if oldest is not None and oldest < cursor:
                 span.cursor = oldest
             span.kept = len(out)
-        if oldest is None:
-            raise UnexpectedResponseError("a page of audit records had no usable 'created' values")
         stale_pages = stale_pages + 1 if len(out) == before else 0
         if stale_pages > MAX_STALE_PAGES:
             # Only possible if records keep appearing at the very instant being read:
@@ -115,17 +151,7 @@ def _walk(client: JiraClient, span: _Slice, limit: int, out: RecordSink, stats: 
                 f"Jira returned only already-read records {stale_pages} times in a row at "
                 f"{ms_to_dt(cursor).isoformat()}; giving up on this window"
             )
-        if oldest > cursor:
-            raise UnexpectedResponseError("Jira returned records newer than the requested 'to'")
-        if oldest == cursor:
-            # The whole page sits on the cursor instant (a bulk operation): step over it
-            # by offset, the only place offsets grow.
-            if drained != cursor:
-                stats.instants_drained += 1
-                drained = cursor
-            skip += len(page)
-        else:
-            skip = at_oldest
+        skip, drained = _advance(oldest, cursor, at_oldest, len(page), skip, drained, stats)
 
 
 def _slice_bounds(start_ms: int, end_ms: int, slices: int) -> list[tuple[int, int]]:
@@ -135,22 +161,30 @@ def _slice_bounds(start_ms: int, end_ms: int, slices: int) -> list[tuple[int, in
     return [(start_ms + round(i * span), start_ms + round((i + 1) * span) - 1) for i in range(slices)]
 
 
-RECORDS_PER_SLICE = 5000
+RECORDS_PER_SLICE = 10_000
 
 
 def _slices_for_volume(page: list[dict], limit: int, window_ms: int, max_slices: int,
                        total: object = None) -> int:
-    """Slices worth walking for a window whose newest page is `page`: each slice costs a
-    couple of requests of overhead, so a small day is not cut into dozens of them.
-
-    The page's time span extrapolated to the window underestimates a day whose last
-    hours are quiet (office hours), so the `total` Jira reports is taken when larger:
-    only as a hint for sizing, never to decide what was collected."""
+    """Slices worth walking for a window whose newest page is `page` (see `_slices_for_density`)."""
     if len(page) < limit:
         return 1
     times = [t for t in map(created_ms, page) if t is not None]
     span = (max(times) - min(times) + 1) if times else 1
-    estimate = len(page) * window_ms / span
-    if isinstance(total, int) and not isinstance(total, bool) and total > estimate:
+    return _slices_for_density(len(page), span, window_ms, max_slices, total)
+
+
+def _slices_for_density(records: int, span_ms: int, window_ms: int, max_slices: int, total: object = None) -> int:
+    """Slices worth walking for `window_ms` when `records` were read over `span_ms` of it:
+    each slice costs about a request and a half more than its records' pages (its last
+    page is short, and one empty page ends it), so slices hold RECORDS_PER_SLICE records
+    at the density read, and idle threads split only what is left to walk.
+
+    The density extrapolated to the window underestimates a day whose last hours are
+    quiet (office hours), so the `total` Jira reports is taken when larger and
+    plausible (not more than 25 times the extrapolation: some sites report the
+    instance's count): only as a hint for sizing, never to decide what was collected."""
+    estimate = records * window_ms / max(1, span_ms)
+    if isinstance(total, int) and not isinstance(total, bool) and estimate < total <= 25 * max(estimate, records):
         estimate = total
     return max(1, min(max_slices, math.ceil(estimate / RECORDS_PER_SLICE)))

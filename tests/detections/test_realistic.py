@@ -90,8 +90,32 @@ def test_at_most_three_findings_a_day_and_the_expected_ones_found(background):
                 and not f["actor_account_id"]], listing
 
 
-@pytest.mark.xfail(reason="behavioural rules learn baselines on branch 'baselines' (issue 13 item 2); "
-                          "remove this mark once it is merged", strict=False)
-def test_at_most_one_behavioural_finding(background):
+def test_at_most_one_behavioural_finding_the_bulk_removal(background):
+    """The 09:00 routine, the Saturday window, the India and night-shift admins, the
+    service account, the sync and the new admins are each actor's routine; only the
+    admin's bulk removal of 60 (a real mass removal) is behavioural."""
     beh = background.behavioural
     assert len(beh) <= MAX_BEHAVIOURAL, f"{len(beh)} behavioural findings:\n{background.listing()}"
+    assert [(f["detection_id"], f["count"]) for f in beh] == [("mass_user_removal", SHAPE.bulk_size)], \
+        background.listing()
+
+
+def test_the_targets_and_the_table_count_what_they_say():
+    """The runner's verdict without a pipeline: 2 behavioural findings or 4 a day miss."""
+    from jira_etl.detections.evaluation_run import Background, background_table
+
+    days = [START + dt.timedelta(days=i) for i in range(2)]
+    sections = {"mass_user_removal": "behavioural", "new_site_admin": "baseline"}
+
+    def f(det, day, msg):
+        return {"detection_id": det, "day": day, "message": msg, "record_ids": [1, 2], "count": 2}
+
+    ok = Background([f("mass_user_removal", days[0], "bulk"), f("new_site_admin", days[1], "promo")], days, sections)
+    assert ok.problems() == [] and ok.per_day == 1.0
+    table = background_table(ok)
+    assert "| mass_user_removal" in table and "1.00" in table and "2026-06-02" in table
+    two = Background(ok.findings + [f("mass_user_removal", days[1], "again")], days, sections)
+    assert two.problems() == ["2 behavioural findings (at most 1)"]
+    assert "again" in two.listing() and "x2" in two.listing()
+    busy = Background([f("new_site_admin", days[0], str(i)) for i in range(7)], days, sections)
+    assert busy.problems() == ["3.50 findings a day (at most 3.0)"]

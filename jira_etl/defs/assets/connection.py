@@ -12,7 +12,7 @@ import dagster as dg
 
 from jira_etl.collect import days_in_window
 from jira_etl.connection import ConnectionResult, check_with
-from jira_etl.defs.assets.extract import connection_asset_key, jira_resource_key
+from jira_etl.defs.assets.extract import connection_asset_key, jira_resource_key, one_line
 from jira_etl.defs.partitions import daily_partitions
 
 
@@ -57,7 +57,7 @@ def build_connection_asset(connector: str) -> dg.AssetsDefinition:
                 context.resources.storage.warehouse().record_attempt(connector, False, days[0], days[-1],
                                                                      " ".join(result.message.split())[:300])
             except Exception as exc:  # never hide the real failure behind this one
-                context.log.warning(f"could not record the failed attempt: {type(exc).__name__}")
+                context.log.warning(f"could not record the failed attempt: {one_line(exc)}")
             raise dg.Failure(description=result.line(), metadata={"remedy": result.remedy or "-"},
                              allow_retries=False)
         context.log.info(result.line())
