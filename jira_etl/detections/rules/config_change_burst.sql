@@ -63,28 +63,19 @@ warm AS (
 candidates AS (
     SELECT DISTINCT actor_account_id FROM warm
 ),
--- Active days of the actor of the look-back: any record counts (a day of user management
--- only is a day at work with a configuration peak of 0).
-active_days AS (
-    SELECT coalesce(actor_account_id, '(system)') AS actor_account_id, CAST(created AS DATE) AS day
-    FROM audit_events
-    WHERE connector = $connector
-      AND created >= $window_start - ($history_days * INTERVAL 1 DAY) AND created < $window_start
-      AND coalesce(actor_account_id, '(system)') IN (SELECT actor_account_id FROM candidates)
-    GROUP BY ALL
-),
--- Daily peaks from quarter-window slices: the largest sum of 4 consecutive quarters is
--- the count of a real window (a lower bound of the rolling peak of the day, short of it by at
--- most the changes of one quarter, which peak_margin covers), without sorting every change of
--- 30 days.
+-- Daily peaks from quarter-window slices of the look-back, read once: every record
+-- counts for the active days (a day with a slice: a day of user management only is a day
+-- at work with a configuration peak of 0), the configuration changes for the peaks. The
+-- largest sum of 4 consecutive quarters is the count of a real window (a lower bound of
+-- the rolling peak of the day, short of it by at most the changes of one quarter, which
+-- peak_margin covers), without sorting every change of 30 days.
 quarters AS (
     SELECT coalesce(actor_account_id, '(system)') AS actor_account_id,
            epoch_us(created) // greatest(CAST(ceil($window_minutes * 15000000.0) AS BIGINT), 1) AS q,
-           count(*) AS n
+           count(*) FILTER (WHERE NOT list_contains($exclude_categories, category)) AS n
     FROM audit_events
     WHERE connector = $connector
       AND created >= $window_start - ($history_days * INTERVAL 1 DAY) AND created < $window_start
-      AND NOT list_contains($exclude_categories, category)
       AND coalesce(actor_account_id, '(system)') IN (SELECT actor_account_id FROM candidates)
     GROUP BY ALL
 ),
@@ -95,10 +86,7 @@ rolled AS (
     FROM quarters
 ),
 peaks AS (
-    SELECT a.actor_account_id, a.day, coalesce(max(r.n), 0) AS peak
-    FROM active_days a
-    LEFT JOIN rolled r ON r.actor_account_id = a.actor_account_id AND r.day = a.day
-    GROUP BY ALL
+    SELECT actor_account_id, day, max(n) AS peak FROM rolled GROUP BY ALL
 ),
 stats AS (
     SELECT actor_account_id, count(*) AS active_days,

@@ -46,26 +46,19 @@ counted0 AS (
 candidates AS (
     SELECT DISTINCT actor FROM counted0 WHERE n >= $threshold
 ),
-active_days AS (
-    SELECT coalesce(actor_account_id, '(system)') AS actor, CAST(created AS DATE) AS day
-    FROM audit_events
-    WHERE connector = $connector
-      AND created >= $window_start - ($history_days * INTERVAL 1 DAY) AND created < $window_start
-      AND coalesce(actor_account_id, '(system)') IN (SELECT actor FROM candidates)
-    GROUP BY ALL
-),
--- Daily peaks from quarter-window slices: the largest sum of 4 consecutive quarters is
--- the count of a real window (short of the rolling peak by at most one quarter).
+-- Daily peaks from quarter-window slices of the look-back, read once: every record
+-- counts for the active days (a day with a slice), the removals for the peaks. The largest
+-- sum of 4 consecutive quarters is the count of a real window (short of the rolling peak by
+-- at most one quarter), and the peak of an active day without removals is 0.
 quarters AS (
     SELECT coalesce(actor_account_id, '(system)') AS actor,
            epoch_us(created) // greatest(CAST(ceil($window_minutes * 15000000.0) AS BIGINT), 1) AS q,
-           count(*) AS n
+           count(*) FILTER (WHERE action IN ('user removed from group', 'user removed from project', 'user deleted',
+                                             'user removed from role', 'user removed from project role')
+                                  OR is_user_deactivation) AS n
     FROM audit_events
     WHERE connector = $connector
       AND created >= $window_start - ($history_days * INTERVAL 1 DAY) AND created < $window_start
-      AND (action IN ('user removed from group', 'user removed from project', 'user deleted',
-                      'user removed from role', 'user removed from project role')
-           OR is_user_deactivation)
       AND coalesce(actor_account_id, '(system)') IN (SELECT actor FROM candidates)
     GROUP BY ALL
 ),
@@ -75,10 +68,7 @@ rolled AS (
     FROM quarters
 ),
 peaks AS (
-    SELECT a.actor, a.day, coalesce(max(r.n), 0) AS peak
-    FROM active_days a
-    LEFT JOIN rolled r ON r.actor = a.actor AND r.day = a.day
-    GROUP BY ALL
+    SELECT actor, day, max(n) AS peak FROM rolled GROUP BY ALL
 ),
 limits AS (
     SELECT actor, count(*) AS active_days, count(*) >= $learning_days AS own_baseline,
