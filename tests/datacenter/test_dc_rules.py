@@ -8,6 +8,7 @@ Parquet and the real Warehouse."""
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import sys
 from collections import Counter
 from pathlib import Path
@@ -16,10 +17,21 @@ import pyarrow.parquet as pq
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "detections"))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "detections" / "rules"))
 
 import det_helpers  # noqa: E402
 from test_baseline_rules import *  # noqa: E402,F401,F403 - the rule tests, collected here against DCSite
 from test_behavioural_rules import *  # noqa: E402,F401,F403
+
+# Every rule's own module (tests/detections/rules/test_<rule>.py): its tests collected here
+# as test_<rule>__<case>, so each rule's fire / near-miss / clean cases run on DC records too.
+RULE_MODULES = []
+for _path in sorted((Path(__file__).resolve().parent.parent / "detections" / "rules").glob("test_*.py")):
+    _mod = importlib.import_module(_path.stem)
+    RULE_MODULES.append(_mod)
+    for _name, _fn in vars(_mod).items():
+        if _name.startswith("test_") and callable(_fn):
+            globals()[f"test_{_path.stem[5:]}__{_name[5:]}"] = _fn
 
 from jira_etl import normalize_dc  # noqa: E402
 from jira_etl.storage import schema as storage_schema  # noqa: E402
@@ -122,9 +134,9 @@ class SameRecords(list):
 
 @pytest.fixture(autouse=True)
 def _record_ids_in_any_order(monkeypatch):
-    import test_behavioural_rules
-
-    monkeypatch.setattr(test_behavioural_rules, "ids", lambda findings: [SameRecords(f["record_ids"]) for f in findings])
+    for mod in RULE_MODULES:
+        if hasattr(mod, "ids"):
+            monkeypatch.setattr(mod, "ids", lambda findings: [SameRecords(f["record_ids"]) for f in findings])
 
 
 def test_dc_site_really_loads_data_center_rows(site):
