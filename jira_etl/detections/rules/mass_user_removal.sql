@@ -108,7 +108,9 @@ SELECT b.actor AS actor_account_id,
        string_agg(DISTINCT e.remote_address, ', ') AS remote_address,
        format('{} removed, deactivated or deleted {} users or memberships between {} and {} UTC ({}); {}',
               any_value(e.actor_label), count(*), strftime(min(e.created), '%H:%M'), strftime(max(e.created), '%H:%M'),
-              string_agg(DISTINCT coalesce(e.target_label, e.object_item_name), ', ')[:300],
+              -- a sample of whole names (a cut string ended in half a name or a trailing comma)
+              array_to_string(list_sort(list_distinct(list(coalesce(e.target_label, e.object_item_name))))[:10], ', ')
+                  || CASE WHEN count(DISTINCT coalesce(e.target_label, e.object_item_name)) > 10 THEN ', ...' ELSE '' END,
               CASE WHEN any_value(b.own_baseline)
                    THEN 'usual peak ' || round(any_value(b.usual), 1) || ' per ' || $window_minutes || ' minutes over '
                         || any_value(b.active_days) || ' active days'

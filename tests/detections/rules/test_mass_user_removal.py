@@ -37,6 +37,18 @@ def test_fires_at_10_within_15_minutes(site):
     assert found[0]["severity"] == "high" and "10 users" in found[0]["message"]
 
 
+def test_message_samples_whole_names(site):
+    """30 removals: the message names 10 of them whole and says there are more (the cut
+    string it replaced ended in half a name or a bare comma)."""
+    for i in range(30):
+        site.remove_from_group(at(DAY, 14, i % 15, i), VICTIMS[i])
+    site.load()
+    [found] = site.run(RULE)
+    sample = found["message"].split("UTC (", 1)[1].split(");", 1)[0]
+    names = sample.split(", ")
+    assert names[-1] == "..." and len(names) == 11 and all(n.startswith("acct-victim-") for n in names[:10])
+
+
 def test_counts_deactivations_deletions_and_project_removals(site):
     rids = [site.remove_from_group(at(DAY, 14, i), VICTIMS[i]) for i in range(4)]
     rids += [site.add(at(DAY, 14, 4 + i), "User deleted", "user management", obj=user_item(VICTIMS[4 + i]))
