@@ -11,7 +11,7 @@ from pathlib import Path
 
 from jira_etl import settings
 from jira_etl.cli.errors import CliError, parse_date
-from jira_etl.cli.job_run import collect_job_name, run_job
+from jira_etl.cli.job_run import collect_job_name, open_instance, run_job
 
 UTC = dt.timezone.utc
 RANGE_START_TAG = "dagster/asset_partition_range_start"
@@ -67,7 +67,7 @@ def run_backfill(start: dt.date, end: dt.date, connectors: list[str] | None = No
         unknown = sorted(set(connectors or []) - set(names))
         if unknown:
             raise CliError(f"unknown connector(s) {', '.join(unknown)}; configured: {', '.join(names)}")
-        instance = dg.DagsterInstance.get()
+        instance = open_instance()
     outcome = {}
     for name in connectors or names:
         if not quiet:

@@ -92,12 +92,28 @@ def run_job(job_name: str, *, instance, tags: dict[str, str], asset_selection: I
     return execute_run(recon_job, run, instance, raise_on_error=False)
 
 
+def open_instance():
+    """The Dagster instance of $DAGSTER_HOME, opened under a lock: on a fresh home the
+    first opening creates the SQLite run, event and schedule storages, and two CLI
+    processes doing that at once failed one of them (an SQLAlchemy error creating the
+    schedule storage's tables)."""
+    import dagster as dg
+    import filelock
+
+    with filelock.FileLock(str(_home_file(".jira_etl-instance.lock"))):
+        return dg.DagsterInstance.get()
+
+
 def _lock_path(connector: str):
+    return _home_file(f".jira_etl-start-{connector}.lock")
+
+
+def _home_file(name: str):
     from pathlib import Path
 
     home = Path(os.environ.get("DAGSTER_HOME") or ".")
     home.mkdir(parents=True, exist_ok=True)
-    return home / f".jira_etl-start-{connector}.lock"
+    return home / name
 
 
 def wait_for_connector(instance, connector: str, on_wait: Callable[[str], None] | None = None,
