@@ -8,13 +8,16 @@ import subprocess
 import time
 
 
-def wait_with_rusage(proc: subprocess.Popen, timeout: float, poll_s: float = 0.02):
+def wait_with_rusage(proc: subprocess.Popen, timeout: float, poll_s: float = 0.02, on_poll=None):
     """Wait for `proc` (killing it past `timeout` seconds); return (exit code, its rusage).
+    `on_poll(pid)`, if given, is called before each poll while the child runs.
 
     wait4 gives the child's own peak RSS, which `resource.getrusage(RUSAGE_CHILDREN)`
     would mix with every other child of this process."""
     deadline = time.monotonic() + timeout
     while True:
+        if on_poll is not None:
+            on_poll(proc.pid)
         pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
         if pid:
             break
@@ -64,22 +67,15 @@ def _cpu_of(pid: int) -> float | None:
 def wait_sampling_cpu(proc: subprocess.Popen, timeout: float, poll_s: float = 0.02):
     """`wait_with_rusage`, sampling the child's CPU while it runs: (exit code, rusage,
     [(time.monotonic(), CPU seconds so far)])."""
-    deadline = time.monotonic() + timeout
     samples: list[tuple[float, float]] = []
-    while True:
-        cpu = _cpu_of(proc.pid)
+
+    def sample(pid: int) -> None:
+        cpu = _cpu_of(pid)
         if cpu is not None:
             samples.append((time.monotonic(), cpu))
-        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-        if pid:
-            break
-        if time.monotonic() > deadline:
-            proc.kill()
-            pid, status, usage = os.wait4(proc.pid, 0)
-            break
-        time.sleep(poll_s)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    return proc.returncode, usage, samples
+
+    code, usage = wait_with_rusage(proc, timeout, poll_s, on_poll=sample)
+    return code, usage, samples
 
 
 def cpu_at(samples: list[tuple[float, float]], when: float | None) -> float | None:

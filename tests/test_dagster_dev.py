@@ -5,7 +5,6 @@ import datetime as dt
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -14,6 +13,8 @@ from pathlib import Path
 import duckdb
 import pytest
 import requests
+
+from support import free_port, stop_group
 
 from jira_etl.simulator.data import SiteData
 from jira_etl.simulator.server import JiraSimulator
@@ -58,14 +59,6 @@ def wait_for_server(proc, port: int, log_path, timeout_s: float = 120) -> bool:
             os.killpg(proc.pid, signal.SIGKILL)
             pytest.fail("dagster dev did not start: " + log_path.read_text()[-3000:])
         time.sleep(1)
-
-
-def free_port() -> int:
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def gql(port, query, variables):
@@ -132,12 +125,7 @@ def test_ui_backfill_through_graphql(tmp_path):
             # Single-run backfill policy: the whole range is one run.
             assert len(state["runs"]) == 1, state["runs"]
         finally:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=10)
+            stop_group(proc, grace=30)
             log.close()
         lo = dt.datetime.combine(days[0], dt.time(), UTC)
         hi = dt.datetime.combine(today, dt.time(), UTC) - dt.timedelta(milliseconds=1)

@@ -2,9 +2,6 @@
 preflight step and a code origin the webserver can re-execute."""
 
 import datetime as dt
-import os
-import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -14,6 +11,8 @@ import dagster as dg
 import pytest
 import requests
 from dagster._core.instance import DagsterInstance, InstanceRef
+
+from support import free_port, stop_group
 
 from jira_etl.simulator.data import SiteData
 from jira_etl.simulator.server import JiraSimulator
@@ -77,16 +76,6 @@ def test_a_bad_token_fails_the_preflight_step_before_collecting(env, live_sim):
         assert "Remedy" in (checks[0].description or "")
 
 
-def _free_port() -> int:
-    import socket
-
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 @pytest.mark.timeout(180)
 def test_cli_backfill_is_a_run_of_collect_job_that_the_webserver_reexecutes(env, live_sim, tmp_path):
     out, env, start, end = backfill(env, live_sim, 2)
@@ -111,7 +100,7 @@ def test_cli_backfill_is_a_run_of_collect_job_that_the_webserver_reexecutes(env,
     home = Path(env["DAGSTER_HOME"])
     (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\nrun_coordinator:\n"
                                        "  module: dagster._core.run_coordinator\n  class: DefaultRunCoordinator\n")
-    port = _free_port()
+    port = free_port()
     log = open(tmp_path / "webserver.log", "w")
     proc = subprocess.Popen([str(BIN / "dagster-webserver"), "-w", str(ROOT / "workspace.yaml"), "-h", "127.0.0.1",
                              "-p", str(port)], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
@@ -144,12 +133,7 @@ def test_cli_backfill_is_a_run_of_collect_job_that_the_webserver_reexecutes(env,
             assert child.tags["jira_etl/connector"] == "acme"
             assert child.asset_selection == run.asset_selection
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
+        stop_group(proc, grace=20)
         log.close()
     assert live_sim.token not in (tmp_path / "webserver.log").read_text()
 

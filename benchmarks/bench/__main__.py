@@ -43,7 +43,6 @@ import time
 from pathlib import Path
 from typing import Callable
 
-import orjson
 import requests
 
 from benchmarks import python_env
@@ -54,7 +53,6 @@ from benchmarks.measure import cpu_at, cpu_model, memory_gib, wait_sampling_cpu,
 ROOT = Path(__file__).resolve().parents[2]
 BENCH_VENV = ROOT / ".venv-bench"
 DLT_PINS = ["dlt[duckdb]==1.31.0", "duckdb==2.0.1"]
-AUDIT = "/rest/api/3/auditing/record"
 TARGET_WINDOW = 300_000  # the "300k-record window"
 
 
@@ -114,16 +112,8 @@ def floor(url: str, days: list[dt.date]) -> dict:
     n = pages = 0
     t0 = time.perf_counter()
     for day in days:
-        offset = 0
-        while True:
-            r = s.get(url + AUDIT, params={"from": iso(day), "to": iso(day, True), "offset": offset, "limit": 1000})
-            r.raise_for_status()
-            records = orjson.loads(r.content)["records"]
-            pages += 1
-            n += len(records)
-            offset += len(records)
-            if not records:
-                break
+        day_n, day_pages = shaped.offset_walk(s, url, iso(day), iso(day, True))
+        n, pages = n + day_n, pages + day_pages
     return {"seconds": time.perf_counter() - t0, "records": n, "requests": pages}
 
 

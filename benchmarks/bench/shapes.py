@@ -17,7 +17,7 @@ import numpy as np
 
 from jira_etl.simulator.data import DAY_MS, SiteData, day_start_ms
 from jira_etl.simulator.data.day_store import DayColumns
-from jira_etl.simulator.data.templates import TEMPLATES
+from jira_etl.simulator.data.bulk import uniform_columns
 
 HOUR = 3_600_000
 
@@ -122,11 +122,4 @@ class ShapedSite(SiteData):
             return DayColumns(d, [], [], [], [])
         rng = np.random.default_rng([self.seed, d.toordinal(), 17])
         ms = _day_ms(rng, parts) + day_start_ms(d)
-        n = len(ms)
-        users = self.user_objects()
-        actors = [i for i, u in enumerate(users) if u.role in ("admin", "user", "app")]
-        actor = np.asarray(actors, dtype=np.int32)[rng.integers(0, len(actors), n)]
-        actor[rng.random(n) < 0.15] = -1
-        tmpl = rng.integers(0, len(TEMPLATES), n).astype(np.int16)
-        h = rng.integers(0, 2 ** 62, n, dtype=np.int64)
-        return DayColumns(d, ms, tmpl, actor, h)
+        return uniform_columns(rng, self.user_objects(), d, ms)

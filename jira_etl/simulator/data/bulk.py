@@ -27,6 +27,13 @@ def bulk_day(seed: int, users: list[User], d: date, n: int) -> DayColumns:
     idx = np.nonzero(dup[1:])[0] + 1
     ms[idx] = ms[idx - 1]
     ms = np.maximum.accumulate(ms)  # keep sorted after copying
+    return uniform_columns(rng, users, d, ms)
+
+
+def uniform_columns(rng: np.random.Generator, users: list[User], d: date, ms: np.ndarray) -> DayColumns:
+    """A day's columns for the instants `ms`: actors (15% none) and templates drawn
+    uniformly, each record's content hash at random."""
+    n = len(ms)
     actors = [i for i, u in enumerate(users) if u.role in ("admin", "user", "app")]
     actor = np.asarray(actors, dtype=np.int32)[rng.integers(0, len(actors), n)]
     actor[rng.random(n) < 0.15] = -1
