@@ -155,7 +155,7 @@ SELECT c.actor_account_id,
        max(e.created) AS last_seen,
        CASE WHEN count(DISTINCT e.object) = 1 THEN any_value(e.object)
             ELSE format('{} objects', count(DISTINCT e.object)) END AS object,
-       string_agg(DISTINCT e.remote_address, ', ') AS remote_address,
+       string_agg(DISTINCT e.remote_address, ', ' ORDER BY e.remote_address) AS remote_address,
        format('{} made up to {} configuration changes in {} minutes (limit {}, {}); {} changes between {} and {} UTC',
               any_value(e.actor_label), any_value(c.peak), $window_minutes, round(any_value(c.limit_n), 1),
               CASE WHEN any_value(c.own_baseline)

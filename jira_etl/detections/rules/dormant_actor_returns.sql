@@ -72,11 +72,13 @@ SELECT t.actor_account_id,
        max(t.created) AS last_seen,
        CASE WHEN count(DISTINCT t.object) = 1 THEN any_value(t.object)
             ELSE format('{} objects', count(DISTINCT t.object)) END AS object,
-       string_agg(DISTINCT t.remote_address, ', ') AS remote_address,
+       string_agg(DISTINCT t.remote_address, ', ' ORDER BY t.remote_address) AS remote_address,
        format('{} made {} change(s) after {} ({})', any_value(t.actor_label), count(*),
               CASE WHEN any_value(d.last_before) IS NULL THEN format('no activity in at least {} days', $dormant_days)
                    ELSE format('{} days of silence', date_diff('day', any_value(d.last_before), any_value(d.first_t))) END,
-              string_agg(DISTINCT t.summary, ', ')[:200]) AS message,
+              -- a sorted sample of whole actions (was an unordered string cut at 200 characters)
+              array_to_string(list_sort(list_distinct(list(t.summary)))[:5], ', ')
+                  || CASE WHEN count(DISTINCT t.summary) > 5 THEN ', ...' ELSE '' END) AS message,
        list(t.id ORDER BY t.id) AS record_ids
 FROM today x
 JOIN audit_events t ON t.connector = $connector AND t.id = x.id

@@ -42,10 +42,13 @@ SELECT b.actor_account_id,
        max(e.created) AS last_seen,
        CASE WHEN count(DISTINCT e.object) = 1 THEN any_value(e.object)
             ELSE format('{} objects', count(DISTINCT e.object)) END AS object,
-       string_agg(DISTINCT e.remote_address, ', ') AS remote_address,
+       string_agg(DISTINCT e.remote_address, ', ' ORDER BY e.remote_address) AS remote_address,
        format('{} deleted {} projects/schemes/workflows/fields between {} and {} UTC ({})',
               any_value(e.actor_label), count(*), strftime(min(e.created), '%H:%M'), strftime(max(e.created), '%H:%M'),
-              string_agg(DISTINCT e.object, ', ')[:300]) AS message,
+              -- a sample of whole names, sorted, so a re-run writes the same message (an
+              -- unordered string cut at 300 characters changed between runs and ended in half a name)
+              array_to_string(list_sort(list_distinct(list(e.object)))[:10], ', ')
+                  || CASE WHEN count(DISTINCT e.object) > 10 THEN ', ...' ELSE '' END) AS message,
        list(e.id ORDER BY e.id) AS record_ids
 FROM bursts b
 JOIN ev e ON e.actor_account_id = b.actor_account_id

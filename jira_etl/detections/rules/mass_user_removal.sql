@@ -105,7 +105,7 @@ SELECT b.actor AS actor_account_id,
        max(e.created) AS last_seen,
        CASE WHEN count(DISTINCT e.object) = 1 THEN any_value(e.object)
             ELSE format('{} objects', count(DISTINCT e.object)) END AS object,
-       string_agg(DISTINCT e.remote_address, ', ') AS remote_address,
+       string_agg(DISTINCT e.remote_address, ', ' ORDER BY e.remote_address) AS remote_address,
        format('{} removed, deactivated or deleted {} users or memberships between {} and {} UTC ({}); {}',
               any_value(e.actor_label), count(*), strftime(min(e.created), '%H:%M'), strftime(max(e.created), '%H:%M'),
               -- a sample of whole names (a cut string ended in half a name or a trailing comma)

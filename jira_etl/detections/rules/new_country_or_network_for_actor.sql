@@ -50,7 +50,7 @@ SELECT t.actor AS actor_account_id,
        max(t.created) AS last_seen,
        CASE WHEN count(DISTINCT t.object) = 1 THEN any_value(t.object)
             ELSE format('{} objects', count(DISTINCT t.object)) END AS object,
-       string_agg(DISTINCT t.remote_address, ', ') AS remote_address,
+       string_agg(DISTINCT t.remote_address, ', ' ORDER BY t.remote_address) AS remote_address,
        format('{} acted from {} (network {}), new for the actor in {} days; known countries: {}',
               any_value(t.actor_label), coalesce(t.ip_country, '?'), coalesce(t.ip_network, '?'), $history_days,
               array_to_string(any_value(h.countries), ', ')) AS message,

@@ -88,7 +88,7 @@ SELECT actor AS actor_account_id,
        max(created) AS last_seen,
        CASE WHEN count(DISTINCT object) = 1 THEN any_value(object)
             ELSE format('{} objects', count(DISTINCT object)) END AS object,
-       string_agg(DISTINCT remote_address, ', ') AS remote_address,
+       string_agg(DISTINCT remote_address, ', ' ORDER BY remote_address) AS remote_address,
        format('{} made {} admin change(s) at unusual hours ({}); {}',
               any_value(actor_label), count(*),
               -- the first 300 characters only: entries are at least 10 characters and

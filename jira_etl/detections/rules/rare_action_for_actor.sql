@@ -64,7 +64,7 @@ SELECT s.actor AS actor_account_id,
        max(s.created) AS last_seen,
        CASE WHEN count(DISTINCT s.object) = 1 THEN any_value(s.object)
             ELSE format('{} objects', count(DISTINCT s.object)) END AS object,
-       string_agg(DISTINCT s.remote_address, ', ') AS remote_address,
+       string_agg(DISTINCT s.remote_address, ', ' ORDER BY s.remote_address) AS remote_address,
        format('{} performed "{}" ({} time(s)), never seen from this actor in the previous {} days',
               any_value(s.actor_label), any_value(s.summary) || CASE WHEN s.action_key LIKE '% [admin group]' THEN ' (admin group)' ELSE '' END,
               count(*), $history_days) AS message,

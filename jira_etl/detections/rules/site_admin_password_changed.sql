@@ -27,7 +27,7 @@ SELECT pw.actor_account_id,
        pw.remote_address,
        format('password of {} changed by {}, {} day(s) after being added to {}',
               any_value(pw.target_label), any_value(pw.actor_label),
-              date_diff('day', max(a.created), pw.created), string_agg(DISTINCT a.object_item_name, ', ')) AS message,
+              date_diff('day', max(a.created), pw.created), string_agg(DISTINCT a.object_item_name, ', ' ORDER BY a.object_item_name)) AS message,
        list_distinct(list(a.id) || [pw.id]) AS record_ids
 FROM pw
 JOIN added a ON a.target_account_id = pw.target_account_id

@@ -51,3 +51,18 @@ def test_clean_month_of_regular_actors_is_silent(site):
         site.routine(days_before(DAY, 40) + [DAY], actor=actor, per_day=2, hours=hours)
     site.load()
     assert site.run(RULE) == []
+
+
+def test_message_lists_whole_actions_in_order(site):
+    """Seven kinds of change by a returning actor: five named whole, sorted, then "..."
+    (was an unordered list cut at 200 characters)."""
+    site.routine(days_before(DAY, 40), per_day=1)
+    site.add(at(DAY - dt.timedelta(days=31), 10), "Project updated", actor="acct-farah")
+    actions = ["Workflow updated", "Screen updated", "Project updated", "Permission scheme updated",
+               "Notification scheme updated", "Issue type updated", "Field updated"]
+    for i, a in enumerate(actions):
+        site.add(at(DAY, 10, i), a, "projects", actor="acct-farah")
+    site.load()
+    [found] = site.run(RULE)
+    listed = found["message"].rsplit(" (", 1)[1].rstrip(")").split(", ")
+    assert listed == sorted(actions)[:5] + ["..."]

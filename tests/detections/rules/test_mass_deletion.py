@@ -43,3 +43,16 @@ def test_clean_day_with_one_deletion_is_silent(site):
     site.add(at(DAY, 15), s, c, obj=o)
     site.load()
     assert site.run(RULE) == []
+
+
+def test_message_samples_whole_names_in_order(site):
+    """12 objects deleted: the message names the first 10 (sorted) whole, then "...", so a
+    re-run writes the same text (it was an unordered list cut at 300 characters, which
+    changed between runs and ended in half a name)."""
+    names = [f"Workflow {c} of the long-named migration project" for c in "LKJIHGFEDCBA"]
+    for i, name in enumerate(names):
+        site.add(at(DAY, 11, 4 * i), "Workflow deleted", "workflows", obj={"name": name, "typeName": "WORKFLOW"})
+    site.load()
+    [found] = site.run(RULE)
+    sample = found["message"].split("UTC (", 1)[1].rsplit(")", 1)[0].split(", ")
+    assert sample == [f"WORKFLOW {n}" for n in sorted(names)[:10]] + ["..."]
