@@ -171,6 +171,35 @@ def test_day_loader_reports_each_load(tmp_path):
     assert set(table(wh)) == {11, 21, 22}
 
 
+def test_day_loader_loads_published_days_before_reporting(tmp_path):
+    """A day published while another loads is loaded before `on_loaded` runs, and both
+    are reported together: the findings of the first must not keep the second out."""
+    import time
+
+    from jira_etl.storage.loader import DayLoader
+
+    calls = []
+    d2_file = write(tmp_path, D2, [rec(21, "2026-03-02T01:00:00.000+0000"), rec(22, "2026-03-02T02:00:00.000+0000")])
+
+    class PublishesDuringTheFirstLoad(Warehouse):
+        loads = 0
+
+        def load_partitions(self, connector, files):
+            self.loads += 1
+            if self.loads == 1:
+                loader.add(D2, d2_file)  # the collector publishes the next day meanwhile
+            return super().load_partitions(connector, files)
+
+    wh = PublishesDuringTheFirstLoad(tmp_path)
+    loader = DayLoader(wh, "c1", on_loaded=lambda counts: calls.append(dict(counts)))
+    loader.add(D1, write(tmp_path, D1, [rec(11, "2026-03-01T01:00:00.000+0000")]))
+    deadline = time.monotonic() + 10
+    while not calls and time.monotonic() < deadline:  # finish() would close it to new days
+        time.sleep(0.01)
+    assert loader.finish() == {D1: 1, D2: 2}
+    assert wh.loads == 2 and calls == [{D1: 1, D2: 2}]
+
+
 def test_loads_write_row_groups_of_the_writer_size(tmp_path):
     """The writer attaches the file with WRITE_ROW_GROUP_SIZE, so a day bigger than one
     row group is written as several (DuckDB's default would keep 70k rows in one)."""

@@ -22,9 +22,16 @@ class DayLoader:
     loading, never the collection (the files are the source; loading them again is a
     DuckDB-only materialization); `finish` raises it.
 
-    `on_loaded(counts)` is called on the loader's thread after each load with the days
-    it loaded (the findings of a run are evaluated there, day by day, while the
-    collection goes on); it must not raise: its failures are its own to report."""
+    `on_loaded(counts)` is called on the loader's thread with the days loaded since its
+    last call (the findings of a run are evaluated there, day by day, while the
+    collection goes on); it must not raise: its failures are its own to report. It
+    waits while more days are already published (up to DEFER_DAYS): the days are
+    loaded first and evaluated together, instead of a day's findings keeping the next
+    days out of DuckDB (on the skewed window the last four days were published within
+    0.5 s; evaluating the heavy one alone first left the loader idle for 1.4 s and
+    then a second evaluation over the same history)."""
+
+    DEFER_DAYS = 31
 
     def __init__(self, warehouse: Warehouse, connector: str,
                  on_loaded: Callable[[dict[dt.date, int]], None] | None = None):
@@ -70,6 +77,7 @@ class DayLoader:
         self._thread.join()
 
     def _run(self) -> None:
+        unreported: dict[dt.date, int] = {}
         while True:
             with self._cond:
                 while not self._pending and not self._closed:
@@ -86,6 +94,9 @@ class DayLoader:
                 return
             with self._cond:
                 self.counts.update(loaded)
-                follow_up = self.on_loaded is not None and not self._abandoned
+                unreported.update(loaded)
+                follow_up = (self.on_loaded is not None and not self._abandoned
+                             and (not self._pending or len(unreported) >= self.DEFER_DAYS))
             if follow_up:
-                self.on_loaded(loaded)
+                report, unreported = unreported, {}
+                self.on_loaded(report)
