@@ -10,7 +10,6 @@ from pathlib import Path
 
 import jinja2
 
-from jira_etl.report import charts
 from jira_etl.report.data import SEVERITIES, ConnectorReport, gather
 
 UTC = dt.timezone.utc
@@ -47,6 +46,10 @@ def _env() -> jinja2.Environment:
 
 
 def _charts(c: ConnectorReport, start: dt.date, end: dt.date) -> dict[str, str | None]:
+    # Imported here: altair's import is ~0.3 s of every `jira-etl backfill` and of each
+    # code-location load, which import this module for the report asset's definition.
+    from jira_etl.report import charts
+
     return {
         "records": charts.records_per_day(c.records_by_category, start, end),
         "findings": charts.findings_per_day(c.findings_by_severity, start, end),
