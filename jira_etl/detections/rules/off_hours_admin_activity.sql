@@ -29,7 +29,9 @@
 --   work_start_hour: 7
 --   work_end_hour: 20
 WITH ev AS (
-    SELECT *, coalesce(actor_account_id, '(system)') AS actor, hour(timezone('UTC', created)) AS h
+    -- the UTC hour by integer arithmetic (hour(timezone('UTC', created)) goes through ICU
+    -- per row: two thirds of the cost of the look-back over a heavy day)
+    SELECT *, coalesce(actor_account_id, '(system)') AS actor, CAST(epoch_us(created) // 3600000000 % 24 AS INTEGER) AS h
     FROM audit_events
     WHERE connector = $connector AND created >= $window_start AND created < $window_end
       AND list_contains($admin_categories, category)
@@ -38,7 +40,7 @@ WITH ev AS (
 -- hours worked as bits of a mask (hour h is bit h, UTC): any record counts.
 worked AS (
     SELECT coalesce(actor_account_id, '(system)') AS actor, CAST(created AS DATE) AS day,
-           bit_or(CAST(1 AS BIGINT) << hour(timezone('UTC', created))) AS hours
+           bit_or(CAST(1 AS BIGINT) << CAST(epoch_us(created) // 3600000000 % 24 AS INTEGER)) AS hours
     FROM audit_events
     WHERE connector = $connector
       AND created >= $window_start - ($history_days * INTERVAL 1 DAY) AND created < $window_start
