@@ -200,6 +200,31 @@ def test_day_loader_loads_published_days_before_reporting(tmp_path):
     assert wh.loads == 2 and calls == [{D1: 1, D2: 2}]
 
 
+def test_day_loader_wait_loaded_does_not_wait_for_on_loaded(tmp_path):
+    """wait_loaded returns once the days are in DuckDB, while the last on_loaded (a
+    run's findings) still runs; finish waits for it too."""
+    import threading
+
+    from jira_etl.storage.loader import DayLoader
+
+    started, release, done = threading.Event(), threading.Event(), []
+
+    def on_loaded(counts):
+        started.set()
+        assert release.wait(10)
+        done.append(dict(counts))
+
+    wh = Warehouse(tmp_path)
+    loader = DayLoader(wh, "c1", on_loaded=on_loaded)
+    loader.add(D1, write(tmp_path, D1, [rec(11, "2026-03-01T01:00:00.000+0000")]))
+    assert started.wait(10)
+    assert loader.wait_loaded() == {D1: 1} and done == []  # on_loaded still running
+    with wh.reader() as con:  # the day is readable meanwhile
+        assert con.execute("SELECT count(*) FROM audit_records").fetchone()[0] == 1
+    release.set()
+    assert loader.finish() == {D1: 1} and done == [{D1: 1}]
+
+
 def test_loads_write_row_groups_of_the_writer_size(tmp_path):
     """The writer attaches the file with WRITE_ROW_GROUP_SIZE, so a day bigger than one
     row group is written as several (DuckDB's default would keep 70k rows in one)."""

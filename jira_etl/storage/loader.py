@@ -39,6 +39,7 @@ class DayLoader:
         self.on_loaded = on_loaded
         self.counts: dict[dt.date, int] = {}
         self._pending: dict[dt.date, Path] = {}
+        self._loading = False
         self._closed = False
         self._abandoned = False
         self._error: BaseException | None = None
@@ -52,14 +53,26 @@ class DayLoader:
                 raise RuntimeError("the loader is closed")
             if self._error is None:
                 self._pending[day] = path
-                self._cond.notify()
+                self._cond.notify_all()
 
     def finish(self) -> dict[dt.date, int]:
-        """Wait until every added day is loaded; their row counts."""
+        """Wait until every added day is loaded and reported to `on_loaded`; their row counts."""
         self._close()
         if self._error is not None:
             raise self._error
         return dict(self.counts)
+
+    def wait_loaded(self) -> dict[dt.date, int]:
+        """Close to new days and wait until every added day is loaded, not for the
+        `on_loaded` still running on them (finish() waits for that); their row counts."""
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+            while (self._pending or self._loading) and self._error is None:
+                self._cond.wait()
+            if self._error is not None:
+                raise self._error
+            return dict(self.counts)
 
     def abandon(self) -> None:
         """After a failed extraction: days not yet begun are dropped (the next run loads
@@ -73,7 +86,7 @@ class DayLoader:
     def _close(self) -> None:
         with self._cond:
             self._closed = True
-            self._cond.notify()
+            self._cond.notify_all()
         self._thread.join()
 
     def _run(self) -> None:
@@ -85,14 +98,19 @@ class DayLoader:
                 if not self._pending:
                     return
                 batch, self._pending = self._pending, {}
+                self._loading = True
             try:
                 loaded = self.warehouse.load_partitions(self.connector, batch)
             except BaseException as exc:  # noqa: BLE001 - handed to the caller
                 with self._cond:
                     self._error = exc
                     self._pending.clear()
+                    self._loading = False
+                    self._cond.notify_all()
                 return
             with self._cond:
+                self._loading = False
+                self._cond.notify_all()
                 self.counts.update(loaded)
                 unreported.update(loaded)
                 follow_up = (self.on_loaded is not None and not self._abandoned

@@ -60,15 +60,26 @@ def build_audit_records_assets(connector: str, findings: bool = True) -> dg.Asse
         loader = (DayLoader(context.resources.storage.warehouse(), connector,
                             on_loaded=progressive.on_loaded if progressive else None)
                   if duckdb_key in selected else None)
+        deferred: list = []  # the warehouse's record of the walk (extract's `deferred`)
         try:
-            result = extract(context, connector, on_published=loader.add if loader else None)
+            result = extract(context, connector, on_published=loader.add if loader else None, deferred=deferred)
         except BaseException:
             if loader is not None:
                 loader.abandon()
             raise
-        yield result
+        # The results' events are written while the last days' findings are evaluated
+        # on the loader's thread (DuckDB, without the GIL): the Parquet result first,
+        # then the DuckDB result once the days are loaded, then what waits for the
+        # findings (the warehouse write of the walk's record, the findings result).
+        try:
+            yield result
+            if loader is not None:
+                yield loaded(context, connector, loader.wait_loaded())
+        finally:
+            for write in deferred:
+                write()
         if loader is not None:
-            yield loaded(context, connector, loader.finish())
+            loader.finish()
         if progressive is not None:
             try:
                 progressive.finish()

@@ -90,9 +90,15 @@ def parquet_check_specs(connector: str) -> list[dg.AssetCheckSpec]:
 
 
 def extract(context: dg.AssetExecutionContext, connector: str,
-            on_published: Callable[[dt.date, object], None] | None = None) -> dg.MaterializeResult:
+            on_published: Callable[[dt.date, object], None] | None = None,
+            deferred: list[Callable[[], None]] | None = None) -> dg.MaterializeResult:
     """Collect every day of the run's range into its Parquet file; `on_published(day,
-    path)` is called as each file is in place (days complete in any order)."""
+    path)` is called as each file is in place (days complete in any order).
+
+    After a complete walk the warehouse records the attempt and the capped instants;
+    with `deferred`, those writes are appended to it for the caller to run, instead:
+    a write waits while the run's findings are read on the loader's thread, and the
+    result's events need not wait for them (a failed walk is recorded at once)."""
     jira = getattr(context.resources, jira_resource_key(connector))
     storage = context.resources.storage
     window = context.partition_time_window
@@ -147,8 +153,14 @@ def extract(context: dg.AssetExecutionContext, connector: str,
         except Exception as record_exc:  # never hide the real failure behind this one
             context.log.warning(f"could not record the failed attempt: {one_line(record_exc)}")
         raise
-    storage.warehouse().record_capped(connector, capped)
-    storage.warehouse().record_attempt(connector, True, days[0], days[-1])
+    def record_outcome() -> None:
+        storage.warehouse().record_capped(connector, capped)
+        storage.warehouse().record_attempt(connector, True, days[0], days[-1])
+
+    if deferred is None:
+        record_outcome()
+    else:
+        deferred.append(record_outcome)
     cut = [(d, t, n) for d, (_, ts) in sorted(capped.items()) for t, n in ts]
     if cut:
         context.log.error(
