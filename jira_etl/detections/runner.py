@@ -96,7 +96,7 @@ def evaluate(con: duckdb.DuckDBPyConnection, connector: str, days: Iterable[dt.d
     dets = [d for d in (detections or load_catalogue()) if settings.is_enabled(d)]
     days = sorted(days)
     found: list[dict] = []
-    if not days:
+    if not days or not dets:
         return found
     lo = day_window(days[0])[0] - dt.timedelta(days=HISTORY_DAYS)
     hi = day_window(days[-1])[1]
