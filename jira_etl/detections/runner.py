@@ -107,6 +107,7 @@ def evaluate(con: duckdb.DuckDBPyConnection, connector: str, days: Iterable[dt.d
     # cursor per day instead left one cursor idle while the other finished a day's
     # slowest rules.
     cursors = [con] + [con.cursor() for _ in range(workers - 1)]
+    threads = None
     try:
         for cur in cursors[1:]:
             # Settings made on `con` for its session (the time zone rules bucket hours
@@ -114,6 +115,12 @@ def evaluate(con: duckdb.DuckDBPyConnection, connector: str, days: Iterable[dt.d
             cur.execute("SET TimeZone = ?", [con.execute("SELECT current_setting('TimeZone')").fetchone()[0]])
         for cur in cursors:
             _scope_events(cur, connector, lo, hi, copy)
+        if copy and workers > 1:
+            # Over a copy the queries are small: two side by side, each on one of
+            # DuckDB's threads, spend less CPU than each spread over both (a setting of
+            # the instance, so put back below; the copies were made with every thread).
+            threads = con.execute("SELECT current_setting('threads')").fetchone()[0]
+            con.execute("SET threads = 1")
         runs = [(det, day) for day in days for det in dets]
         if workers <= 1:
             per_run = [run_detection(con, det, connector, day, settings) for det, day in runs]
@@ -132,6 +139,8 @@ def evaluate(con: duckdb.DuckDBPyConnection, connector: str, days: Iterable[dt.d
             with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="detections") as pool:
                 per_run = list(pool.map(one, runs))
     finally:
+        if threads is not None:
+            con.execute(f"SET threads = {int(threads)}")
         for cur in cursors:
             _unscope_events(cur)
         for cur in cursors[1:]:
