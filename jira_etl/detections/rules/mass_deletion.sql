@@ -11,7 +11,10 @@ WITH ev AS (
     SELECT *
     FROM audit_events
     WHERE connector = $connector AND actor_account_id IS NOT NULL
-      AND created >= $window_start - INTERVAL 1 DAY AND created < $window_end
+      -- Look-back: three windows, not a day (as config_change_burst: a burst still
+      -- going at the window start has a trigger in the window before it, whose count
+      -- needs the window before that. A day read every deletion of a heavy day again.)
+      AND created >= $window_start - (3 * $window_minutes * INTERVAL 1 MINUTE) AND created < $window_end
       AND action LIKE '% deleted'
       AND (action LIKE 'project%' OR action LIKE '%scheme%' OR action LIKE '%workflow%'
            OR action LIKE '%field%' OR action LIKE '%screen%' OR action LIKE 'status%'

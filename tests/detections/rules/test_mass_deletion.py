@@ -56,3 +56,16 @@ def test_message_samples_whole_names_in_order(site):
     [found] = site.run(RULE)
     sample = found["message"].split("UTC (", 1)[1].rsplit(")", 1)[0].split(", ")
     assert sample == [f"WORKFLOW {n}" for n in sorted(names)[:10]] + ["..."]
+
+
+def test_a_burst_belongs_to_the_day_it_began(site):
+    """A burst that began before midnight, even hours before (deletions every 12 minutes
+    from 19:00 to 01:00), is the previous day's, not reported again on the next day
+    (the rule looks back three windows, not a day)."""
+    t0 = at(DAY - dt.timedelta(days=1), 19)
+    rids = [site.add(t0 + dt.timedelta(minutes=12 * i), "Workflow deleted", "workflows",
+                     obj={"name": f"Flow {i}", "typeName": "WORKFLOW"}) for i in range(31)]
+    site.load()
+    assert site.run(RULE) == []
+    [before] = site.run(RULE, DAY - dt.timedelta(days=1))
+    assert before["record_ids"] == [r for r, i in zip(rids, range(31)) if i < 25]  # up to 23:48
