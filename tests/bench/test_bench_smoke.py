@@ -12,7 +12,8 @@ def test_bench_measures_run_on_a_tiny_site(tmp_path):
     # Best of two floors, each on its own simulator: the best run's figures, every run kept.
     fl = bench.best_of(2, lambda i: bench.fresh_sim(300, lambda sim: bench.floor(sim.url, days)))
     assert len(fl["runs_s"]) == 2 and abs(fl["seconds"] - min(fl["runs_s"])) < 0.001
-    assert min(fl["runs_s"]) <= fl["median_s"] <= max(fl["runs_s"])
+    # (runs_s are kept to the millisecond, the median is not)
+    assert min(fl["runs_s"]) - 0.001 <= fl["median_s"] <= max(fl["runs_s"]) + 0.001
     with SimProcess(300) as sim:
         st = bench.stages(sim.url, days, tmp_path / "stages")
     assert fl["records"] == st["records"] == 300

@@ -68,4 +68,4 @@ def test_a_burst_belongs_to_the_day_it_began(site):
     site.load()
     assert site.run(RULE) == []
     [before] = site.run(RULE, DAY - dt.timedelta(days=1))
-    assert before["record_ids"] == [r for r, i in zip(rids, range(31)) if i < 25]  # up to 23:48
+    assert sorted(before["record_ids"]) == sorted(rids[:25])  # up to 23:48 (ids sort by id, not time)
