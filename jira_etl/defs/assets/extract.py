@@ -153,6 +153,7 @@ def extract(context: dg.AssetExecutionContext, connector: str,
         except Exception as record_exc:  # never hide the real failure behind this one
             context.log.warning(f"could not record the failed attempt: {one_line(record_exc)}")
         raise
+
     def record_outcome() -> None:
         storage.warehouse().record_capped(connector, capped)
         storage.warehouse().record_attempt(connector, True, days[0], days[-1])
