@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import queue
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import Iterable
 
@@ -22,9 +23,12 @@ FINDING_COLUMNS = (
 )
 
 
-# Scopes of at most this many events are copied into a temporary table (scope_plan).
+# Scopes of at most this many events are copied into memory (scope_plan).
 COPY_ROWS = 800_000
 COPY_TABLE = "jira_etl_eval_events"
+# The copy all cursors read: a table of an in-memory database attached to the reader's
+# DuckDB instance under a name of its own per evaluation (see _shared_scope).
+SCOPE_DB_PREFIX = "jira_etl_eval_scope_"
 
 
 def day_window(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
@@ -90,8 +94,8 @@ def evaluate(con: duckdb.DuckDBPyConnection, connector: str, days: Iterable[dt.d
              settings: Settings | None = None, detections: Iterable[Detection] | None = None,
              copy_rows: int = COPY_ROWS) -> list[dict]:
     """Every enabled detection over each day (a reader connection is enough). The
-    events of the range and its history are copied once into a temporary table when
-    they are at most `copy_rows` (see scope_plan; 0: never, the rules read the view)."""
+    events of the range and its history are copied once into memory when they are at
+    most `copy_rows` (see scope_plan; 0: never, the rules read the view)."""
     settings = settings or Settings()
     dets = [d for d in (detections or load_catalogue()) if settings.is_enabled(d)]
     days = sorted(days)
@@ -100,21 +104,25 @@ def evaluate(con: duckdb.DuckDBPyConnection, connector: str, days: Iterable[dt.d
         return found
     lo = day_window(days[0])[0] - dt.timedelta(days=HISTORY_DAYS)
     hi = day_window(days[-1])[1]
-    copy, workers = scope_plan(_rows_in_scope(con, connector, lo, hi), len(days) * len(dets), copy_rows)
+    rows, n_runs = _rows_in_scope(con, connector, lo, hi), len(days) * len(dets)
     # A rule's run over one day is a small query that leaves DuckDB's threads idle much
     # of the time, so (rule, day) runs go side by side on two cursors (connection-scoped
     # views, tables and variables); results keep day order, then catalogue order. A
     # cursor per day instead left one cursor idle while the other finished a day's
     # slowest rules.
-    cursors = [con] + [con.cursor() for _ in range(workers - 1)]
-    threads = None
+    cursors, shared, threads = [con], None, None
     try:
+        # One copy for every cursor where the instance can attach one (scope_plan).
+        if scope_plan(rows, n_runs, copy_rows, shared=True)[0]:
+            shared = _shared_scope(con, connector, lo, hi)
+        copy, workers = scope_plan(rows, n_runs, copy_rows, shared=shared is not None)
+        cursors += [con.cursor() for _ in range(workers - 1)]
         for cur in cursors[1:]:
             # Settings made on `con` for its session (the time zone rules bucket hours
             # in) are not inherited by a new cursor.
             cur.execute("SET TimeZone = ?", [con.execute("SELECT current_setting('TimeZone')").fetchone()[0]])
         for cur in cursors:
-            _scope_events(cur, connector, lo, hi, copy)
+            _scope_events(cur, connector, lo, hi, copy, shared)
         if copy and workers > 1:
             # Over a copy the queries are small: two side by side, each on one of
             # DuckDB's threads, spend less CPU than each spread over both (a setting of
@@ -145,11 +153,13 @@ def evaluate(con: duckdb.DuckDBPyConnection, connector: str, days: Iterable[dt.d
             _unscope_events(cur)
         for cur in cursors[1:]:
             cur.close()
+        if shared is not None:
+            con.execute(f"DETACH {shared}")
     return [f for found_by_run in per_run for f in found_by_run]
 
 
-def scope_plan(rows: int, runs: int, copy_rows: int = COPY_ROWS) -> tuple[bool, int]:
-    """(copy the scope into a table, cursors) for an evaluation over `rows` events.
+def scope_plan(rows: int, runs: int, copy_rows: int = COPY_ROWS, shared: bool = False) -> tuple[bool, int]:
+    """(copy the scope, cursors) for an evaluation over `rows` events.
 
     Each (rule, day) query over the view `audit_events` paid its planning (binding and
     optimizing the view's CTEs and three joins: 12-55 ms a query, half or more of the
@@ -158,14 +168,15 @@ def scope_plan(rows: int, runs: int, copy_rows: int = COPY_ROWS) -> tuple[bool, 
     planned as a plain table and derives each row once: on the skewed 10-day window
     (296k events) the 210 queries took 8.7 CPU s through the view and 5.6 (copy
     included) over the copy, with the same findings. A copy costs ~375 bytes an event
-    in the reader's memory, per cursor (temporary tables are a connection's own), so
-    two cursors copy up to half of `copy_rows`, one cursor up to `copy_rows`, and a
+    in the reader's memory. One `shared` by the cursors (_shared_scope) is made up to
+    `copy_rows`; where none can be shared, a temporary table per cursor (a connection's
+    own): two cursors copy up to half of `copy_rows`, one cursor up to `copy_rows`. A
     larger scope (a daily run over millions of rows) reads the view, whose time
     filters reach the table scan."""
     workers = min(runs, 2)
     if copy_rows <= 0:
         return False, workers
-    if rows <= copy_rows // 2:
+    if rows <= copy_rows // 2 or (shared and rows <= copy_rows):
         return True, workers
     if rows <= copy_rows:
         return True, 1
@@ -177,25 +188,59 @@ def _rows_in_scope(con: duckdb.DuckDBPyConnection, connector: str, lo: dt.dateti
                        [connector, lo, hi]).fetchone()[0]
 
 
-def _scope_events(con: duckdb.DuckDBPyConnection, connector: str, lo: dt.datetime, hi: dt.datetime,
-                  copy: bool = False) -> None:
-    """The connector's events of the range and its history: a temporary view shadows the
-    view for this connection only (a read-only one allows it), over a temporary copy of
-    the events when `copy` (scope_plan), else over the view itself: materializing every
-    column of the whole horizon took a third of a daily run at 10M rows (about 11 of
-    33 s, spilling past the reader's memory limit), while through a view each rule's
-    own time filters reach the table scan, so a rule reads only the days it asks for
-    (its window, its look-back) and only the columns it uses.
-    The bounds are bound as variables (getvariable() is constant when the view is
-    bound), not formatted into the text."""
+def _scoped_query(con: duckdb.DuckDBPyConnection) -> str:
+    # Qualified with the database: `main.audit_events` alone would bind to the temporary
+    # view of the same name that shadows it.
+    base = '"{}".main.audit_events'.format(con.execute("SELECT current_database()").fetchone()[0].replace('"', '""'))
+    return (f"SELECT * FROM {base} WHERE connector = getvariable('jira_etl_eval_connector') "
+            "AND created >= getvariable('jira_etl_eval_lo') AND created < getvariable('jira_etl_eval_hi')")
+
+
+def _set_bounds(con: duckdb.DuckDBPyConnection, connector: str, lo: dt.datetime, hi: dt.datetime) -> None:
+    # Bound as variables (getvariable() is constant when the view is bound), not
+    # formatted into the text.
     con.execute("SET VARIABLE jira_etl_eval_connector = ?", [connector])
     con.execute("SET VARIABLE jira_etl_eval_lo = ?", [lo])
     con.execute("SET VARIABLE jira_etl_eval_hi = ?", [hi])
-    # Qualified with the database: `main.audit_events` alone would bind to this view itself.
-    base = '"{}".main.audit_events'.format(con.execute("SELECT current_database()").fetchone()[0].replace('"', '""'))
-    scoped = (f"SELECT * FROM {base} WHERE connector = getvariable('jira_etl_eval_connector') "
-              "AND created >= getvariable('jira_etl_eval_lo') AND created < getvariable('jira_etl_eval_hi')")
-    if copy:
+
+
+def _shared_scope(con: duckdb.DuckDBPyConnection, connector: str, lo: dt.datetime, hi: dt.datetime) -> str | None:
+    """The scope's events copied once into an in-memory database attached to the
+    connection's DuckDB instance, which every cursor of it sees (a temporary table is
+    one connection's own: two cursors made two copies, ~0.22 s and 0.45 CPU s each for
+    the skewed window's last 4 days and their history, and twice the memory). Its name
+    is unique: other connections of the process to the same file share the instance.
+    None where the instance attaches nothing (a sandboxed connection): then a copy per
+    cursor. The caller detaches it."""
+    name = f"{SCOPE_DB_PREFIX}{uuid.uuid4().hex[:16]}"
+    try:
+        con.execute(f"ATTACH ':memory:' AS {name} (READ_WRITE)")
+    except duckdb.Error:
+        return None
+    try:
+        _set_bounds(con, connector, lo, hi)
+        con.execute(f"CREATE TABLE {name}.main.{COPY_TABLE} AS {_scoped_query(con)}")
+    except BaseException:
+        con.execute(f"DETACH {name}")
+        raise
+    return name
+
+
+def _scope_events(con: duckdb.DuckDBPyConnection, connector: str, lo: dt.datetime, hi: dt.datetime,
+                  copy: bool = False, shared: str | None = None) -> None:
+    """The connector's events of the range and its history: a temporary view shadows the
+    view for this connection only (a read-only one allows it), over the `shared` copy,
+    else over a temporary copy of the events when `copy` (scope_plan), else over the
+    view itself: materializing every column of the whole horizon took a third of a
+    daily run at 10M rows (about 11 of 33 s, spilling past the reader's memory limit),
+    while through a view each rule's own time filters reach the table scan, so a rule
+    reads only the days it asks for (its window, its look-back) and only the columns it
+    uses."""
+    _set_bounds(con, connector, lo, hi)
+    scoped = _scoped_query(con)
+    if shared is not None:
+        scoped = f"SELECT * FROM {shared}.main.{COPY_TABLE}"
+    elif copy:
         con.execute(f"CREATE OR REPLACE TEMP TABLE {COPY_TABLE} AS {scoped}")
         scoped = f"SELECT * FROM temp.main.{COPY_TABLE}"
     con.execute(f"CREATE OR REPLACE TEMP VIEW audit_events AS {scoped}")
