@@ -161,3 +161,23 @@ def test_header_keys_are_validated(tmp_path):
     text = str(err.value)
     assert "group_window_minutes must be a whole number" in text
     assert "unknown field(s) ['colour']" in text and "unknown placeholder '{who}'" in text
+
+
+def test_rule_rows_ids_are_normalized_before_sessions_and_merges():
+    # Rows as a rule may return them: ids unsorted, repeated, with a NULL. Sessions
+    # order rows by their lowest id, merges join rows naming the same first record,
+    # and a finding lists each id once, sorted; the caller's rows are left as they were.
+    t = dt.datetime(2026, 6, 1, 10, tzinfo=dt.timezone.utc)
+    rows = [
+        {"actor_account_id": "a", "first_seen": t, "last_seen": t, "object": "P", "record_ids": [9, 7, None, 9]},
+        {"actor_account_id": "a", "first_seen": t, "last_seen": t, "object": "P", "record_ids": [8, 2]},
+        {"actor_account_id": "a", "first_seen": t, "last_seen": t, "object": "P", "record_ids": [5, 2]},
+    ]
+    alone = grouping.group_rows([rows[0]], grouping.GroupSpec(), "T", "d")
+    assert alone[0]["record_ids"] == [7, 9] and alone[0]["count"] == 2
+    merged = grouping.group_rows(rows, grouping.GroupSpec(window_minutes=0), "T", "d")
+    # rows 2 and 3 share their first record (2): one finding; row 1 alone
+    assert [f["record_ids"] for f in merged] == [[2, 5, 8], [7, 9]]
+    session = grouping.group_rows(rows, grouping.GroupSpec(), "T", "d")
+    assert [f["record_ids"] for f in session] == [[2, 5, 7, 8, 9]] and session[0]["count"] == 5
+    assert rows[0]["record_ids"] == [9, 7, None, 9]
