@@ -240,3 +240,53 @@ def test_loads_write_row_groups_of_the_writer_size(tmp_path):
                              "GROUP BY row_group_id ORDER BY 1").fetchall()
         assert con.execute("SELECT count(*), count(DISTINCT id) FROM audit_records").fetchone() == (n, n)
     assert len(groups) >= 2 and max(c for _, c in groups) <= WRITE_ROW_GROUP_SIZE
+
+
+def test_a_batch_holding_an_id_twice_is_refused_and_changes_nothing(tmp_path):
+    import duckdb
+    import pytest
+
+    wh = Warehouse(tmp_path)
+    before = {D1: write(tmp_path, D1, [rec(11, "2026-03-01T10:00:00.000+0000")]),
+              D2: write(tmp_path, D2, [rec(21, "2026-03-02T10:00:00.000+0000")])}
+    wh.load_partitions("c1", before)
+    # The same id in two days of one batch, then twice in one file: either would make two
+    # rows of one (connector, id), which the table holds once.
+    across = {D1: write(tmp_path, D1, [rec(11, "2026-03-01T10:00:00.000+0000", "User updated")]),
+              D2: write(tmp_path, D2, [rec(11, "2026-03-02T10:00:00.000+0000"), rec(22, "2026-03-02T11:00:00.000+0000")])}
+    with pytest.raises(duckdb.Error, match="1 repeated record id"):
+        wh.load_partitions("c1", across)
+    twice = pa.concat_tables([normalize.to_table([rec(31, "2026-03-03T10:00:00.000+0000")], "c1")] * 2)
+    path = lake.write_partition(twice, tmp_path, "c1", D3)
+    with pytest.raises(duckdb.Error, match="repeated record id"):
+        wh.load_partitions("c1", {D3: path})
+    assert table(wh) == {11: "User created", 21: "User created"}
+    with wh.reader() as con:
+        assert dict(con.execute("SELECT day, record_count FROM collected_partitions").fetchall()) == {D1: 1, D2: 1}
+
+
+def test_a_new_warehouse_has_no_key_index_and_an_old_one_keeps_its_key(tmp_path):
+    import duckdb
+
+    wh = Warehouse(tmp_path / "new")
+    wh.load_partitions("c1", {D1: write(tmp_path / "new", D1, [rec(11, "2026-03-01T10:00:00.000+0000")])})
+    with wh.reader() as con:
+        assert con.execute("SELECT count(*) FROM duckdb_indexes() WHERE table_name = 'audit_records'").fetchone()[0] == 0
+        assert con.execute("SELECT count(*) FROM duckdb_constraints() WHERE table_name = 'audit_records' "
+                           "AND constraint_type = 'PRIMARY KEY'").fetchone()[0] == 0
+    # A table made by an earlier release (with the key) is used as it is: loads and re-loads work.
+    (tmp_path / "old").mkdir()
+    with duckdb.connect(str(tmp_path / "old" / "jira_audit.duckdb")) as con:
+        from jira_etl.storage import schema
+
+        ddl = next(s for s in schema.sql_file("schema.sql") if "CREATE TABLE IF NOT EXISTS audit_records" in s)
+        con.execute(ddl.replace("ingested_at             TIMESTAMPTZ NOT NULL",
+                                "ingested_at             TIMESTAMPTZ NOT NULL, PRIMARY KEY (connector, id)"))
+    old = Warehouse(tmp_path / "old")
+    files = {D1: write(tmp_path / "old", D1, [rec(11, "2026-03-01T10:00:00.000+0000")])}
+    assert old.load_partitions("c1", files) == {D1: 1}
+    assert old.load_partitions("c1", files) == {D1: 1}
+    with old.reader() as con:
+        assert con.execute("SELECT count(*) FROM duckdb_constraints() WHERE table_name = 'audit_records' "
+                           "AND constraint_type = 'PRIMARY KEY'").fetchone()[0] == 1
+        assert con.execute("SELECT count(*) FROM audit_records").fetchone()[0] == 1

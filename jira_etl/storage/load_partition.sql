@@ -1,8 +1,15 @@
 -- Replace connector-days with the contents of their Parquet files (run in a transaction).
--- All days of a load in one statement each: DuckDB then reads the files in parallel and
--- builds the primary-key index once (a statement per day took 1.46 s for 3 x 100k
--- records, one statement 1.06 s). Rows are matched by the days' UTC dates and by id,
+-- All days of a load in one statement each: DuckDB then reads the files in parallel (a
+-- statement per day took 1.46 s for 3 x 100k records, one statement 1.06 s). Rows are matched by the days' UTC dates and by id,
 -- so a record whose `created` could not be parsed still never duplicates on a re-run.
+-- One row per (connector, id) (the table has no key index to refuse a second one): a
+-- batch holding an id twice, within a file or across its days, is refused as a whole.
+SELECT CASE WHEN count(*) <> count(DISTINCT id)
+            THEN error('refusing to load ' || (count(*) - count(DISTINCT id))
+                       || ' repeated record id(s) of connector ' || $connector || ': each id must be in one file, once')
+       END
+FROM read_parquet($paths);
+
 DELETE FROM audit_records
 WHERE connector = $connector
   AND ((created >= $lo AND created < $hi AND list_contains($days, CAST(timezone('UTC', created) AS DATE)))
