@@ -210,7 +210,8 @@ def _shared_scope(con: duckdb.DuckDBPyConnection, connector: str, lo: dt.datetim
     one connection's own: two cursors made two copies, ~0.22 s and 0.45 CPU s each for
     the skewed window's last 4 days and their history, and twice the memory). Its name
     is unique: other connections of the process to the same file share the instance.
-    None where the instance attaches nothing (a sandboxed connection): then a copy per
+    None where the instance refuses to attach it (DuckDB attaches an in-memory database
+    even to a read-only or sandboxed connection; this is a fallback): then a copy per
     cursor. The caller detaches it."""
     name = f"{SCOPE_DB_PREFIX}{uuid.uuid4().hex[:16]}"
     try:

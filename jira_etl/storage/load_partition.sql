@@ -1,7 +1,8 @@
 -- Replace connector-days with the contents of their Parquet files (run in a transaction).
 -- All days of a load in one statement each: DuckDB then reads the files in parallel (a
--- statement per day took 1.46 s for 3 x 100k records, one statement 1.06 s). Rows are matched by the days' UTC dates and by id,
--- so a record whose `created` could not be parsed still never duplicates on a re-run.
+-- statement per day took 1.46 s for 3 x 100k records, one statement 1.06 s). Rows are
+-- matched by the days' UTC dates and by id, so a record whose `created` could not be
+-- parsed still never duplicates on a re-run.
 -- One row per (connector, id) (the table has no key index to refuse a second one): a
 -- batch holding an id twice, within a file or across its days, is refused as a whole.
 SELECT CASE WHEN count(*) <> count(DISTINCT id)
