@@ -10,9 +10,8 @@ import datetime as dt
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator
 
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -21,6 +20,9 @@ from jira_etl.sources.client import JiraClient
 from jira_etl.sources.stats import RecordSink, WalkStats
 from jira_etl.sources.slicing import iter_window, iter_windows
 from jira_etl.storage import compaction, lake
+
+if TYPE_CHECKING:
+    import pandas as pd  # annotations only: pandas is imported where a frame is built
 
 UTC = dt.timezone.utc
 SPILL_ROWS = 5000

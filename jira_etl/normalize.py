@@ -10,15 +10,19 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
-from typing import Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 import orjson
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pajson
 
 from jira_etl.records import ASSOCIATED_ITEM, CHANGED_VALUE, SCHEMA, TS, created_ms, raw_text, record_id  # noqa: F401 - re-exported
+
+if TYPE_CHECKING:
+    # pandas is imported by the functions that build frames: at start-up it cost every
+    # command ~0.4 s (a backfill's, before its first request).
+    import pandas as pd
 
 
 # (column, API key) for the flat text columns.
@@ -287,6 +291,8 @@ def to_dataframe(table: pa.Table) -> pd.DataFrame:
     """The pandas stage, in Arrow-backed dtypes so nested lists of structs survive intact.
     The columns are wrapped as they are (what `to_pandas(types_mapper=pd.ArrowDtype)`
     gives, at a third of its cost: a backfill builds one frame per 5,000 rows)."""
+    import pandas as pd
+
     return pd.DataFrame({name: pd.arrays.ArrowExtensionArray(table.column(i))
                          for i, name in enumerate(table.schema.names)}, copy=False)
 
@@ -295,6 +301,8 @@ def from_dataframe(df: pd.DataFrame) -> pa.Table:
     """Back to the Arrow schema. Columns still in Arrow dtypes hand their arrays over as
     they are (pandas' general conversion took ~3x longer on every slice of a backfill);
     anything else, a column a user's pandas code replaced say, goes through pandas."""
+    import pandas as pd
+
     if list(df.columns) == SCHEMA.names:
         arrays = []
         for name, fld in zip(SCHEMA.names, SCHEMA):

@@ -16,13 +16,15 @@ from __future__ import annotations
 import importlib
 import os
 from functools import cache
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
-import pandas as pd
 import pyarrow as pa
 
 from jira_etl.normalize import from_dataframe, to_dataframe
 from jira_etl.settings import ConfigError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 ENV = "JIRA_ETL_TRANSFORM"
 
@@ -51,6 +53,8 @@ def apply(table: pa.Table) -> pa.Table:
     fn = user_transform()
     if fn is None or table.num_rows == 0:
         return table
+    import pandas as pd
+
     out = fn(to_dataframe(table))
     if not isinstance(out, pd.DataFrame):
         raise ConfigError(f"{ENV}: {os.environ[ENV]} returned {type(out).__name__}, not a DataFrame")

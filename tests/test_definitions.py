@@ -27,3 +27,17 @@ def test_definitions_resolve_for_simulator_and_several_connectors(tmp_path, monk
     assert schedules == {f"{c}_{s}" for c in ("acme", "beta")
                          for s in ("refresh_today", "finalize_yesterday", "settle_recent", "collection_health",
                                    "compact_months")}
+
+
+def test_loading_the_definitions_leaves_pandas_and_the_report_for_later(tmp_path):
+    # Every command (a backfill before its first request) paid ~0.4 s importing pandas,
+    # and the report's jinja2, at start-up; they are imported where a frame or a report
+    # is built. A fresh interpreter, as the CLI starts.
+    import subprocess
+    import sys
+
+    code = ("import sys; import jira_etl.cli.backfill; from jira_etl.defs import definitions; "
+            "definitions.build_definitions(); "
+            "print(sorted(m for m in ('pandas', 'jinja2', 'altair') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "[]", out.stdout + out.stderr

@@ -16,7 +16,6 @@ Thin assets over plain functions (jira_etl.report, jira_etl.status, jira_etl.sto
 import datetime as dt
 
 import dagster as dg
-import pandas as pd
 
 from jira_etl.defs.assets.extract import FRESHNESS_FAIL
 from jira_etl.defs.assets.findings import findings_asset_key
@@ -24,8 +23,6 @@ from jira_etl.defs.assets.load import duckdb_asset_key
 from jira_etl.defs.assets.metadata import markdown
 from jira_etl.collect import days_in_window
 from jira_etl.defs.partitions import daily_partitions
-from jira_etl.report.data import day_states
-from jira_etl.report.render import build_report, default_path, write_report
 from jira_etl.settings import refresh_minutes
 from jira_etl.status import connector_status, format_lag
 from jira_etl.storage.triage import open_findings
@@ -50,6 +47,9 @@ def health_key(c: str) -> dg.AssetKey:
 
 def write_day_reports(warehouse, connector: str, days: list[dt.date], now: dt.datetime | None = None):
     """The report of the REPORT_DAYS days ending each of `days`; returns the last one."""
+    # The report (pandas, jinja2) is imported when one is built, not when the definitions load.
+    from jira_etl.report.render import build_report, default_path, write_report
+
     last = None
     for day in days:
         report = build_report(warehouse, [connector], day - dt.timedelta(days=REPORT_DAYS - 1), day, now)
@@ -108,6 +108,8 @@ def build_open_findings_asset(c: str) -> dg.AssetsDefinition:
             "untriaged": len(untriaged),
             "acknowledged": len(rows) - len(untriaged),
         })
+        import pandas as pd
+
         yield dg.AssetCheckResult(
             check_name=OPEN_CHECK, passed=not untriaged,
             severity=dg.AssetCheckSeverity.ERROR if critical else dg.AssetCheckSeverity.WARN,
@@ -121,6 +123,10 @@ def build_open_findings_asset(c: str) -> dg.AssetsDefinition:
 
 
 def health_result(con, c: str, now: dt.datetime, days: int = REPORT_DAYS) -> tuple[dict, dg.AssetCheckResult]:
+    import pandas as pd
+
+    from jira_etl.report.data import day_states
+
     status = connector_status(con, c, now)
     today = now.astimezone(UTC).date()
     # Gaps: days of the last `days` complete days never collected or failed (the running

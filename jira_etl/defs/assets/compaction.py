@@ -8,7 +8,6 @@ collection of the same connector."""
 import datetime as dt
 
 import dagster as dg
-import pandas as pd
 
 from jira_etl.defs.assets.extract import parquet_asset_key
 from jira_etl.defs.assets.metadata import markdown
@@ -38,6 +37,8 @@ def build_compaction_asset(connector: str) -> dg.AssetsDefinition:
         for c in done:
             context.log.info(f"{connector} {c.month:%Y-%m}: {c.rows} records of {c.days} day(s) in one file, "
                              f"{c.day_files_removed} day file(s) removed")
+        import pandas as pd
+
         table = pd.DataFrame([{"month": f"{c.month:%Y-%m}", "days": c.days, "records": c.rows,
                                "day_files_removed": c.day_files_removed} for c in done])
         return dg.MaterializeResult(metadata={

@@ -8,7 +8,6 @@ import itertools
 from typing import Callable
 
 import dagster as dg
-import pandas as pd
 
 from jira_etl.defs.assets.metadata import column_schema, markdown, selected_checks
 from jira_etl.collect import collect_day, collect_days, days_in_window
@@ -170,6 +169,8 @@ def extract(context: dg.AssetExecutionContext, connector: str,
             + ", ".join(f"{t.isoformat()} ({n} listed)" for _, t, n in cut[:5]))
     total = sum(d["records"] for d in per_day)
     per_day.sort(key=lambda d: d["date"])  # days complete in any order
+    import pandas as pd
+
     preview = max(previews, key=lambda p: p[0])[1] if previews else pd.DataFrame()  # the newest day
     stats = walk.as_dict() | {"http_requests": client.stats.requests, "http_retries": client.stats.retries,
                               "records_written": total}

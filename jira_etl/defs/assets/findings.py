@@ -7,8 +7,9 @@ it is loaded, while later days are still being fetched."""
 import collections
 import datetime as dt
 
+from typing import TYPE_CHECKING
+
 import dagster as dg
-import pandas as pd
 
 from jira_etl.defs.assets.extract import jira_resource_key
 from jira_etl.defs.assets.load import duckdb_asset_key
@@ -19,6 +20,9 @@ from jira_etl.detections import overrides
 from jira_etl.enrich.ip import refresh_ip_info
 from jira_etl.enrich.users import refresh_users
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 SEVERITY_ORDER = {s: i for i, s in enumerate(catalogue.SEVERITIES)}
 ALERT_SEVERITIES = ("high", "critical")
 CHECK_NAME = "no_high_or_critical_findings"
@@ -28,7 +32,9 @@ def findings_asset_key(connector: str) -> dg.AssetKey:
     return dg.AssetKey([connector, "findings"])
 
 
-def findings_frame(findings: list[dict]) -> pd.DataFrame:
+def findings_frame(findings: list[dict]) -> "pd.DataFrame":
+    import pandas as pd
+
     cols = ["day", "severity", "detection_id", "actor", "count", "first_seen", "last_seen", "object",
             "remote_address", "message"]
     if not findings:

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import dagster as dg
-import pandas as pd
 import pyarrow as pa
 
 from jira_etl.records import SCHEMA
+
+if TYPE_CHECKING:
+    # Not imported at start-up: pandas cost every command ~0.4 s before its first
+    # step (a backfill before its first request); it is imported where a frame is built.
+    import pandas as pd
 
 
 def column_schema(schema: pa.Schema = SCHEMA) -> dg.TableSchema:
