@@ -237,13 +237,15 @@ def _scope_events(con: duckdb.DuckDBPyConnection, connector: str, lo: dt.datetim
     while through a view each rule's own time filters reach the table scan, so a rule
     reads only the days it asks for (its window, its look-back) and only the columns it
     uses."""
-    _set_bounds(con, connector, lo, hi)
-    scoped = _scoped_query(con)
     if shared is not None:
+        # the copy is made already (_shared_scope): no bounds, no query of the view here
         scoped = f"SELECT * FROM {shared}.main.{COPY_TABLE}"
-    elif copy:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {COPY_TABLE} AS {scoped}")
-        scoped = f"SELECT * FROM temp.main.{COPY_TABLE}"
+    else:
+        _set_bounds(con, connector, lo, hi)
+        scoped = _scoped_query(con)
+        if copy:
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {COPY_TABLE} AS {scoped}")
+            scoped = f"SELECT * FROM temp.main.{COPY_TABLE}"
     con.execute(f"CREATE OR REPLACE TEMP VIEW audit_events AS {scoped}")
 
 
