@@ -290,3 +290,36 @@ def test_a_new_warehouse_has_no_key_index_and_an_old_one_keeps_its_key(tmp_path)
         assert con.execute("SELECT count(*) FROM duckdb_constraints() WHERE table_name = 'audit_records' "
                            "AND constraint_type = 'PRIMARY KEY'").fetchone()[0] == 1
         assert con.execute("SELECT count(*) FROM audit_records").fetchone()[0] == 1
+
+
+def _row_groups(wh: Warehouse) -> int:
+    from jira_etl.storage.warehouse import row_groups
+
+    with wh.reader() as con:
+        return row_groups(con)[0]
+
+
+def test_writes_leave_part_full_row_groups_unmerged_until_the_table_is_fragmented(tmp_path, monkeypatch):
+    """A write's checkpoint does not rewrite the row groups of earlier loads (DuckDB's
+    merge: after a heavy day, the next write rewrote the day); a load of a new day that
+    finds more row groups than FRAGMENTED_FACTOR x needed + FRAGMENTED_SLACK merges them."""
+    from jira_etl.storage import warehouse
+
+    monkeypatch.setattr(warehouse, "FRAGMENTED_SLACK", 3)
+    wh = Warehouse(tmp_path)
+    days = [dt.date(2026, 3, 1) + dt.timedelta(days=i) for i in range(7)]
+    groups = []
+    for i, day in enumerate(days):
+        wh.load_partitions("c1", {day: write(tmp_path, day, [rec(1000 * i + k, f"{day.isoformat()}T0{k}:00:00.000+0000")
+                                                             for k in range(3)])})
+        groups.append(_row_groups(wh))
+        wh.record_attempt("c1", True, day, day)  # a write to another table merges nothing either
+        assert _row_groups(wh) == groups[-1]
+    # one part-full row group a new day, up to 2 x 1 + 3 = 5; the load that makes 6 merges
+    assert groups == [1, 2, 3, 4, 5, 1, 2]
+    with wh.reader() as con:
+        assert con.execute("SELECT count(*), count(DISTINCT id) FROM audit_records").fetchone() == (21, 21)
+    # a day loaded again does not count row groups (it adds one and empties part of another)
+    again = wh.load_partitions("c1", {days[0]: write(tmp_path, days[0], [rec(1, f"{days[0].isoformat()}T09:00:00.000+0000")])})
+    assert again == {days[0]: 1} and _row_groups(wh) == 3
+    assert set(table(wh)) == {1} | {1000 * i + k for i in range(1, 7) for k in range(3)}
