@@ -41,3 +41,20 @@ def test_loading_the_definitions_leaves_pandas_and_the_report_for_later(tmp_path
             "print(sorted(m for m in ('pandas', 'jinja2', 'altair') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True)
     assert out.stdout.strip().splitlines()[-1] == "[]", out.stdout + out.stderr
+
+
+def test_the_cli_starts_numpy_without_a_blas_thread_pool_unless_the_user_sets_one(tmp_path):
+    # OpenBLAS starts a worker per core at numpy's import, whose workers spin after a call;
+    # the CLI does no linear algebra. A fresh interpreter, as the console script starts.
+    import os
+    import subprocess
+    import sys
+
+    code = ("import os, jira_etl.cli.main, numpy; a = numpy.ones((64, 64)); a @ a; "
+            "print(os.environ['OPENBLAS_NUM_THREADS'], len(os.listdir('/proc/self/task')))")
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["1", "1"], out.stdout + out.stderr
+    mine = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env={**env, "OPENBLAS_NUM_THREADS": "2"},
+                          capture_output=True, text=True, check=True)
+    assert mine.stdout.split() == ["2", "2"], mine.stdout + mine.stderr

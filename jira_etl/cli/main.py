@@ -8,9 +8,15 @@ import argparse
 import os
 import sys
 
-from jira_etl import settings
-from jira_etl.cli import backfill, collection, delivery, demo, findings, report
-from jira_etl.cli.errors import CliError
+# No command does linear algebra, yet numpy's OpenBLAS starts a worker thread per core
+# when numpy is imported, and its workers spin after a call (a backfill: ~0.1 CPU s in
+# blas_thread_server, by perf, on a 2-core machine where the collector's CPU is the
+# wall). One thread, unless the user chose otherwise; set before anything imports numpy.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+from jira_etl import settings  # noqa: E402 - after the variable above
+from jira_etl.cli import backfill, collection, delivery, demo, findings, report  # noqa: E402
+from jira_etl.cli.errors import CliError  # noqa: E402
 
 
 EPILOG = """\
