@@ -61,11 +61,21 @@ def country(value: str | None) -> str | None:
 def refresh_ip_info(warehouse: Warehouse, connector: str, start: dt.datetime, end: dt.datetime) -> int:
     """Classify the addresses of the window not classified yet. Returns how many were added."""
     with warehouse.reader() as con:
-        todo = [r[0] for r in con.execute(
-            "SELECT DISTINCT trim(remote_address) FROM audit_records r "
-            "WHERE connector = ? AND created >= ? AND created < ? AND nullif(trim(remote_address), '') IS NOT NULL "
-            "AND NOT EXISTS (SELECT 1 FROM ip_info i WHERE i.ip = trim(r.remote_address))",
-            [connector, start, end]).fetchall()]
+        todo = addresses_to_classify(con, connector, start, end)
+    return store_ip_info(warehouse, todo)
+
+
+def addresses_to_classify(con, connector: str, start: dt.datetime, end: dt.datetime) -> list[str]:
+    """The addresses of the window not classified yet, on an open connection."""
+    return [r[0] for r in con.execute(
+        "SELECT DISTINCT trim(remote_address) FROM audit_records r "
+        "WHERE connector = ? AND created >= ? AND created < ? AND nullif(trim(remote_address), '') IS NOT NULL "
+        "AND NOT EXISTS (SELECT 1 FROM ip_info i WHERE i.ip = trim(r.remote_address))",
+        [connector, start, end]).fetchall()]
+
+
+def store_ip_info(warehouse: Warehouse, todo: list[str]) -> int:
+    """Classify `todo` and store it in ip_info; how many."""
     if not todo:
         return 0
     import pyarrow as pa

@@ -52,14 +52,20 @@ class EnrichResult:
 
 def ids_to_refresh(warehouse: Warehouse, connector: str, start: dt.datetime, end: dt.datetime,
                    max_age: dt.timedelta = DEFAULT_MAX_AGE, now: dt.datetime | None = None) -> tuple[int, list[str]]:
-    now = now or dt.datetime.now(UTC)
     with warehouse.reader() as con:
-        wanted = [r[0] for r in con.execute(_IDS_SQL, {"connector": connector, "start": start, "end": end}).fetchall()]
-        if not wanted:
-            return 0, []
-        fresh = {r[0] for r in con.execute(
-            "SELECT account_id FROM users WHERE list_contains(?, account_id) AND fetched_at >= ?",
-            [wanted, now - max_age]).fetchall()}
+        return ids_to_refresh_on(con, connector, start, end, max_age, now)
+
+
+def ids_to_refresh_on(con, connector: str, start: dt.datetime, end: dt.datetime,
+                      max_age: dt.timedelta = DEFAULT_MAX_AGE, now: dt.datetime | None = None) -> tuple[int, list[str]]:
+    """(ids of the window, those unknown or older than `max_age`) on an open connection."""
+    now = now or dt.datetime.now(UTC)
+    wanted = [r[0] for r in con.execute(_IDS_SQL, {"connector": connector, "start": start, "end": end}).fetchall()]
+    if not wanted:
+        return 0, []
+    fresh = {r[0] for r in con.execute(
+        "SELECT account_id FROM users WHERE list_contains(?, account_id) AND fetched_at >= ?",
+        [wanted, now - max_age]).fetchall()}
     return len(wanted), sorted(set(wanted) - fresh)
 
 
@@ -111,11 +117,13 @@ def _s(value) -> str | None:
 
 def refresh_users(warehouse: Warehouse, client_factory: Callable[[], object], connector: str,
                   start: dt.datetime, end: dt.datetime, max_age: dt.timedelta = DEFAULT_MAX_AGE,
-                  limit: int = MAX_IDS_PER_RUN) -> EnrichResult:
-    """Look up the unknown or stale account ids of the window. Never raises."""
+                  limit: int = MAX_IDS_PER_RUN, to_refresh: tuple[int, list[str]] | None = None) -> EnrichResult:
+    """Look up the unknown or stale account ids of the window (`to_refresh`: what
+    ids_to_refresh_on found already). Never raises."""
     result = EnrichResult()
     try:
-        result.wanted, todo = ids_to_refresh(warehouse, connector, start, end, max_age)
+        result.wanted, todo = to_refresh if to_refresh is not None else ids_to_refresh(warehouse, connector, start,
+                                                                                         end, max_age)
         todo = todo[:limit]
         if not todo:
             return result

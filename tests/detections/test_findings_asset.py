@@ -208,3 +208,27 @@ def test_a_failed_evaluation_stops_the_later_ones_and_is_raised_at_finish():
     assert run.batches == [[d1]]
     with pytest.raises(RuntimeError, match="rule failed"):
         feed.finish()
+
+
+def test_an_evaluation_with_nothing_to_enrich_runs_on_the_reader_that_looked(planted_site, data_dir, instance,
+                                                                             monkeypatch):
+    """The context look-ups and the evaluation share one reader when nothing is to be
+    written first (a second run over the same days); the first run writes names and
+    addresses, then evaluates on a reader opened after those writes."""
+    from jira_etl.defs.assets import findings as findings_mod
+
+    looked, evaluated = [], []
+    real_look, real_evaluate = findings_mod.addresses_to_classify, findings_mod.runner.evaluate
+    monkeypatch.setattr(findings_mod, "addresses_to_classify",
+                        lambda con, *a: looked.append(con) or real_look(con, *a))
+    monkeypatch.setattr(findings_mod.runner, "evaluate", lambda con, *a, **k: evaluated.append(con) or real_evaluate(con, *a, **k))
+    site, alice, *_ = planted_site
+    with JiraSimulator(site, faults=Faults()) as sim:
+        assert materialize(sim, data_dir, instance).success
+        first = findings(data_dir)
+        assert all(e is not l for e, l in zip(evaluated, looked))  # names were written in between
+        looked.clear(), evaluated.clear()
+        assert materialize(sim, data_dir, instance).success
+    assert looked and len(evaluated) == len(looked)
+    assert all(e is l for e, l in zip(evaluated, looked))
+    assert findings(data_dir) == first and any(r[4] == alice.displayName for r in first)

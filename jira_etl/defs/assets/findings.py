@@ -5,6 +5,7 @@ it is loaded, while later days are still being fetched."""
 
 
 import collections
+import contextlib
 import datetime as dt
 
 from typing import TYPE_CHECKING
@@ -17,8 +18,8 @@ from jira_etl.defs.assets.metadata import markdown, selected_checks
 from jira_etl.detections import catalogue
 from jira_etl.detections import runner
 from jira_etl.detections import overrides
-from jira_etl.enrich.ip import refresh_ip_info
-from jira_etl.enrich.users import refresh_users
+from jira_etl.enrich.ip import addresses_to_classify, store_ip_info
+from jira_etl.enrich.users import ids_to_refresh_on, refresh_users
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -98,21 +99,43 @@ class FindingsRun:
             self.settings = overrides.load_settings()
         start = dt.datetime.combine(days[0], dt.time(), dt.timezone.utc)
         end = dt.datetime.combine(days[-1], dt.time(), dt.timezone.utc) + dt.timedelta(days=1)
-        try:
-            self.ips_classified += refresh_ip_info(self.warehouse, self.connector, start, end)
-        except Exception as exc:  # noqa: BLE001 - context must never fail the run
-            self.warnings.append(f"IP classification skipped: {exc}")
-        users = refresh_users(self.warehouse, self.jira.get_client, self.connector, start, end)
-        if users.error:
-            self.warnings.append(f"user enrichment skipped: {users.error}")
-        self.users_looked_up += users.looked_up
-        self.users_not_found += users.not_found
-        with self.warehouse.reader() as con:
+        # One reader finds what the context lacks and, when nothing is to be written
+        # first (every address classified, every name fresh: the usual later batches of
+        # a run), evaluates too: two connections fewer, each ~25 ms to open and close.
+        with contextlib.ExitStack() as stack:
+            con = stack.enter_context(self.warehouse.reader())
+            try:
+                addresses = addresses_to_classify(con, self.connector, start, end)
+            except Exception as exc:  # noqa: BLE001 - context must never fail the run
+                addresses = []
+                self.warnings.append(f"IP classification skipped: {exc}")
+            try:
+                to_refresh = ids_to_refresh_on(con, self.connector, start, end)
+            except Exception:  # noqa: BLE001 - refresh_users asks again and reports it
+                to_refresh = None
+            if addresses or to_refresh is None or to_refresh[1]:
+                stack.close()  # the writes below: a process holds readers or a writer
+                self._refresh_context(addresses, to_refresh, start, end)
+                con = stack.enter_context(self.warehouse.reader())
             found = runner.evaluate(con, self.connector, days, self.settings, self.detections)
         with self.warehouse.writer() as con:
             runner.replace_findings(con, self.connector, days, found)
         self.found.extend(found)
         self.days.extend(days)
+
+    def _refresh_context(self, addresses: list[str], to_refresh: tuple[int, list[str]] | None,
+                         start: dt.datetime, end: dt.datetime) -> None:
+        """Classify `addresses` and look up the names of `to_refresh` (None: find them)."""
+        try:
+            self.ips_classified += store_ip_info(self.warehouse, addresses)
+        except Exception as exc:  # noqa: BLE001 - context must never fail the run
+            self.warnings.append(f"IP classification skipped: {exc}")
+        users = refresh_users(self.warehouse, self.jira.get_client, self.connector, start, end,
+                              to_refresh=to_refresh)
+        if users.error:
+            self.warnings.append(f"user enrichment skipped: {users.error}")
+        self.users_looked_up += users.looked_up
+        self.users_not_found += users.not_found
 
     def log_warnings(self, context: dg.AssetExecutionContext) -> None:
         for warning in self.warnings:
