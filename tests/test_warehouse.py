@@ -323,3 +323,25 @@ def test_writes_leave_part_full_row_groups_unmerged_until_the_table_is_fragmente
     again = wh.load_partitions("c1", {days[0]: write(tmp_path, days[0], [rec(1, f"{days[0].isoformat()}T09:00:00.000+0000")])})
     assert again == {days[0]: 1} and _row_groups(wh) == 3
     assert set(table(wh)) == {1} | {1000 * i + k for i in range(1, 7) for k in range(3)}
+
+
+def test_a_complete_walk_records_its_capped_instants_and_attempt_together(tmp_path):
+    wh = Warehouse(tmp_path)
+    since = dt.datetime(2026, 3, 1, tzinfo=UTC)
+    at = since + dt.timedelta(hours=3)
+    wh.record_collected("c1", {D1: (since, [(at, 10_000)])}, D1, D2)
+
+    def state():
+        with wh.reader() as con:
+            return (con.execute("SELECT day, instant, records_listed FROM capped_instants").fetchall(),
+                    con.execute("SELECT ok, first_day, last_day FROM collection_attempts").fetchall())
+
+    assert state() == ([(D1, at, 10_000)], [(True, D1, D2)])
+    # one transaction: a write that fails half-way leaves neither table changed
+    try:
+        wh.record_collected("c1", {D2: (since, [(at, "not a count")])}, D2, D2)
+    except Exception:  # noqa: BLE001 - DuckDB's conversion error
+        pass
+    else:
+        raise AssertionError("a listed count that is not a number must fail")
+    assert state() == ([(D1, at, 10_000)], [(True, D1, D2)])

@@ -192,6 +192,26 @@ def _merge_if_fragmented(con: duckdb.DuckDBPyConnection, new_days: bool) -> None
         con.execute("RESET max_vacuum_tasks")
 
 
+def _in_transaction(con: duckdb.DuckDBPyConnection, write) -> None:
+    con.execute("BEGIN TRANSACTION")
+    try:
+        write()
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
+def _write_capped(con: duckdb.DuckDBPyConnection, connector: str,
+                  days: dict[dt.date, tuple[dt.datetime, list[tuple[dt.datetime, int]]]]) -> None:
+    for day, (since, instants) in days.items():
+        con.execute("DELETE FROM capped_instants WHERE connector = ? AND day = ? AND instant >= ?",
+                    [connector, day, since])
+        for instant, listed in instants:
+            con.execute("INSERT OR REPLACE INTO capped_instants VALUES (?, ?, ?, ?, now())",
+                        [connector, day, instant, listed])
+
+
 def _gate(path: Path) -> _ModeGate:
     key = os.path.realpath(path)
     with _GATES_LOCK:
@@ -334,15 +354,17 @@ class Warehouse:
         if not days:
             return
         with self.writer() as con:
-            con.execute("BEGIN TRANSACTION")
-            try:
-                for day, (since, instants) in days.items():
-                    con.execute("DELETE FROM capped_instants WHERE connector = ? AND day = ? AND instant >= ?",
-                                [connector, day, since])
-                    for instant, listed in instants:
-                        con.execute("INSERT OR REPLACE INTO capped_instants VALUES (?, ?, ?, ?, now())",
-                                    [connector, day, instant, listed])
-                con.execute("COMMIT")
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
+            _in_transaction(con, lambda: _write_capped(con, connector, days))
+
+    def record_collected(self, connector: str, days: dict[dt.date, tuple[dt.datetime, list[tuple[dt.datetime, int]]]],
+                         first_day: dt.date, last_day: dt.date) -> None:
+        """A complete walk: its capped instants (record_capped) and its successful attempt
+        (record_attempt), in one transaction of one connection (two cost a connection
+        each at the end of a run)."""
+        def write() -> None:
+            _write_capped(con, connector, days)
+            con.execute("INSERT INTO collection_attempts VALUES (?, now(), ?, ?, ?, ?)",
+                        [connector, True, first_day, last_day, ""])
+
+        with self.writer() as con:
+            _in_transaction(con, write)

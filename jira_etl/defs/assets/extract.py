@@ -154,8 +154,7 @@ def extract(context: dg.AssetExecutionContext, connector: str,
         raise
 
     def record_outcome() -> None:
-        storage.warehouse().record_capped(connector, capped)
-        storage.warehouse().record_attempt(connector, True, days[0], days[-1])
+        storage.warehouse().record_collected(connector, capped, days[0], days[-1])
 
     if deferred is None:
         record_outcome()
