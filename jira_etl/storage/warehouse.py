@@ -192,14 +192,22 @@ def _merge_if_fragmented(con: duckdb.DuckDBPyConnection, new_days: bool) -> None
         con.execute("RESET max_vacuum_tasks")
 
 
-def _in_transaction(con: duckdb.DuckDBPyConnection, write) -> None:
+@contextlib.contextmanager
+def _transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """The block's statements committed together, or rolled back on any error."""
     con.execute("BEGIN TRANSACTION")
     try:
-        write()
+        yield
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
+
+
+def _write_attempt(con: duckdb.DuckDBPyConnection, connector: str, ok: bool, first_day: dt.date | None,
+                   last_day: dt.date | None, message: str = "") -> None:
+    con.execute("INSERT INTO collection_attempts VALUES (?, now(), ?, ?, ?, ?)",
+                [connector, ok, first_day, last_day, message[:500]])
 
 
 def _write_capped(con: duckdb.DuckDBPyConnection, connector: str,
@@ -304,14 +312,9 @@ class Warehouse:
                   "hi": dt.datetime.combine(days[-1], dt.time(), dt.timezone.utc) + dt.timedelta(days=1)}
         with self.writer() as con:
             new_days = _new_days(con, connector, days)
-            con.execute("BEGIN TRANSACTION")
-            try:
+            with _transaction(con):
                 for stmt in schema.sql_file("load_partition.sql"):
                     con.execute(stmt, bind(stmt, params))
-                con.execute("COMMIT")
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
             _merge_if_fragmented(con, new_days)
         return counts
 
@@ -325,15 +328,11 @@ class Warehouse:
         with self.writer() as con:
             new_days = _new_days(con, connector, days)
             con.register("jira_etl_incoming", incoming)
-            con.execute("BEGIN TRANSACTION")
             try:
-                for stmt in schema.sql_file("load_partition.sql"):
-                    stmt = stmt.replace("read_parquet($paths)", "jira_etl_incoming")
-                    con.execute(stmt, bind(stmt, params))
-                con.execute("COMMIT")
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
+                with _transaction(con):
+                    for stmt in schema.sql_file("load_partition.sql"):
+                        stmt = stmt.replace("read_parquet($paths)", "jira_etl_incoming")
+                        con.execute(stmt, bind(stmt, params))
             finally:
                 con.unregister("jira_etl_incoming")
             _merge_if_fragmented(con, new_days)
@@ -343,28 +342,21 @@ class Warehouse:
                        message: str = "") -> None:
         """Remember how a collection attempt ended (the message must be secret-free)."""
         with self.writer() as con:
-            con.execute(
-                "INSERT INTO collection_attempts VALUES (?, now(), ?, ?, ?, ?)",
-                [connector, ok, first_day, last_day, message[:500]],
-            )
+            _write_attempt(con, connector, ok, first_day, last_day, message)
 
     def record_capped(self, connector: str, days: dict[dt.date, tuple[dt.datetime, list[tuple[dt.datetime, int]]]]) -> None:
         """For each collected day, (from when it was fetched, [(instant, records listed
         there)]): replace what is known of the day's capped instants from then on."""
         if not days:
             return
-        with self.writer() as con:
-            _in_transaction(con, lambda: _write_capped(con, connector, days))
+        with self.writer() as con, _transaction(con):
+            _write_capped(con, connector, days)
 
     def record_collected(self, connector: str, days: dict[dt.date, tuple[dt.datetime, list[tuple[dt.datetime, int]]]],
                          first_day: dt.date, last_day: dt.date) -> None:
         """A complete walk: its capped instants (record_capped) and its successful attempt
         (record_attempt), in one transaction of one connection (two cost a connection
         each at the end of a run)."""
-        def write() -> None:
+        with self.writer() as con, _transaction(con):
             _write_capped(con, connector, days)
-            con.execute("INSERT INTO collection_attempts VALUES (?, now(), ?, ?, ?, ?)",
-                        [connector, True, first_day, last_day, ""])
-
-        with self.writer() as con:
-            _in_transaction(con, write)
+            _write_attempt(con, connector, True, first_day, last_day)
