@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Callable, Iterator
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from jira_etl import normalize, transform
+from jira_etl import normalize
+from jira_etl.arrow_sink import SPILL_ROWS, ArrowSink
 from jira_etl.sources.client import JiraClient
 from jira_etl.sources.stats import RecordSink, WalkStats
 from jira_etl.sources.slicing import iter_window, iter_windows
@@ -25,7 +26,6 @@ if TYPE_CHECKING:
     import pandas as pd  # annotations only: pandas is imported where a frame is built
 
 UTC = dt.timezone.utc
-SPILL_ROWS = 5000
 PREVIEW_COLUMNS = ["id", "created", "summary", "category", "author_account_id", "object_item_name"]
 # Day collectors of other deployments, by the client's `deployment` (collect_dc.py adds
 # "datacenter" when imported); a Cloud client has none and takes the paths below.
@@ -141,91 +141,6 @@ def _fetch_table(client: JiraClient, connector: str, start: dt.datetime, end: dt
     return table, walk, table.num_rows
 
 
-class ArrowSink(RecordSink):
-    """What a slice's walk fills when collecting: each page arrives as the records' JSON
-    texts and is parsed straight into Arrow (in the walking thread, mostly without the
-    GIL); the walk's bookkeeping is done on its columns. Its length is the number of
-    distinct ids kept, as for any sink."""
-
-    raw_pages = True
-
-    def __init__(self, connector: str, ingested: dt.datetime,
-                 spill: Callable[[pa.Table], None] | None = None, spill_rows: int = SPILL_ROWS):
-        super().__init__()
-        self.connector, self.ingested = connector, ingested
-        self._seen: set[int] = set()
-        self.tables: list[pa.Table] = []
-        # With `spill`, rows are handed on every `spill_rows` (from the walking thread),
-        # so a slice holds a few pages whatever its size and memory stays bounded by the
-        # number of threads, not by how big the slices of a day turn out to be.
-        self.spill, self.spill_rows = spill, spill_rows
-        self._held = 0
-
-    def __len__(self) -> int:
-        return len(self._seen)
-
-    def take_page(self, page: list[bytes], start_ms: int, end_ms: int, stats: WalkStats) -> tuple[int | None, int]:
-        table = normalize.from_raw(page, self.connector, self.ingested)
-        if table.num_rows != len(page):
-            return self._take_odd_page(page, table, start_ms, end_ms, stats)
-        ms = table.column("created").cast(pa.int64())
-        if ms.null_count == len(ms):
-            return None, 0
-        oldest = pc.min(ms).as_py()
-        at_oldest = pc.sum(pc.equal(ms, oldest)).as_py()
-        # Out of window (another partition collects it) only when `created` is known.
-        inside = pc.fill_null(pc.and_(pc.greater_equal(ms, start_ms), pc.less_equal(ms, end_ms)), True)
-        keep: list[int] = []
-        seen = self._seen
-        for i, (rid, ok) in enumerate(zip(table.column("id").to_pylist(), inside.to_pylist())):
-            if not ok:
-                stats.out_of_window_dropped += 1
-            elif rid in seen:
-                stats.duplicates_dropped += 1
-            else:
-                seen.add(rid)
-                keep.append(i)
-        if keep:
-            self._hold(table if len(keep) == table.num_rows else table.take(keep))
-        return oldest, at_oldest
-
-    def _hold(self, table: pa.Table) -> None:
-        self.tables.append(table)
-        self._held += table.num_rows
-        if self.spill is not None and self._held >= self.spill_rows:
-            self.spill(self.finish())
-
-    def _take_odd_page(self, page: list[bytes], table: pa.Table, start_ms: int, end_ms: int,
-                       stats: WalkStats) -> tuple[int | None, int]:
-        """A page with records that have no usable id: they still count for where the
-        page ends, so the record-by-record rules decide; their rows come from `table`."""
-        kept = RecordSink()
-        edge = kept.take_page([r for r in map(normalize._loads, page) if isinstance(r, dict)], start_ms, end_ms, stats)
-        fresh = {rid for rid in kept if rid not in self._seen}
-        stats.duplicates_dropped += len(kept) - len(fresh)
-        self._seen.update(fresh)
-        rows = []
-        for i, rid in enumerate(table.column("id").to_pylist()):
-            if rid in fresh:
-                fresh.discard(rid)  # first copy only, as the record-by-record rules keep
-                rows.append(i)
-        if rows:
-            self._hold(table.take(rows))
-        return edge
-
-    def finish(self) -> pa.Table:
-        """The slice's rows, newest first (by id, as a whole window would be sorted),
-        through the user's pandas transform if one is set (jira_etl/transform.py)."""
-        table = pa.concat_tables(self.tables).combine_chunks() if self.tables else normalize.SCHEMA.empty_table()
-        self.tables, self._held = [], 0
-        if table.num_rows > 1:
-            ids = table.column("id")
-            # Pages come newest first, so the slice is usually in order already.
-            if not pc.all(pc.greater(ids.slice(0, len(ids) - 1), ids.slice(1))).as_py():
-                table = table.take(pc.sort_indices(table, sort_keys=[("id", "descending")]))
-        return transform.apply(table)
-
-
 def _collect_day_streaming(client: JiraClient, connector: str, day: dt.date, data_dir: Path, *,
                            slices: int, concurrency: int) -> DayResult:
     (result,) = collect_days(client, connector, [day], data_dir, slices=slices, concurrency=concurrency)
@@ -312,48 +227,85 @@ class _DayInProgress:
         self.writer.__exit__(type(exc), exc, exc.__traceback__)
 
 
+class OpenDays:
+    """The days of one walk being streamed into their files, by index in `days`: walking
+    threads spill into a day before the consumer sees it."""
+
+    def __init__(self, connector: str, days: list[dt.date], data_dir: Path):
+        self.connector, self.days, self.data_dir = connector, days, data_dir
+        self._open: dict[int, _DayInProgress] = {}
+        self._lock = threading.Lock()
+
+    def get(self, i: int) -> _DayInProgress:
+        with self._lock:
+            if i not in self._open:
+                self._open[i] = _DayInProgress(self.connector, self.days[i], self.data_dir)
+            return self._open[i]
+
+    def take(self, item: tuple) -> int | None:
+        """One item of the walk: a slice goes into its day; a day whose every slice is
+        walked is returned (its index), to be published."""
+        i, sink, stats = item
+        if sink is not None:
+            self.get(i).add(sink, stats)
+            return None
+        return i
+
+    def pop(self, i: int) -> _DayInProgress:
+        with self._lock:
+            return self._open.pop(i, None) or _DayInProgress(self.connector, self.days[i], self.data_dir)
+
+    def abandon(self, exc: BaseException) -> None:
+        """Every day not published: its temporary file removed, the lake left as it was."""
+        with self._lock:
+            left, self._open = list(self._open.values()), {}
+        for day in left:
+            day.abandon(exc)
+
+
+def walk_days(client: JiraClient, open_days: OpenDays, *, slices: int, concurrency: int,
+              stop: threading.Event | None = None) -> Iterator[tuple]:
+    """The walk of `open_days`' complete days (iter_windows), its slices spilling into
+    them. With `stop`, setting it ends the walk (the iterator raises Cancelled)."""
+    ingested = dt.datetime.now(UTC)
+    _bound_allocator_caches()
+    connector = open_days.connector
+    return iter_windows(client, [day_bounds(d) for d in open_days.days], slices=slices, concurrency=concurrency,
+                        probe=True, sink=lambda i: ArrowSink(connector, ingested, spill=open_days.get(i).write,
+                                                             spill_rows=SPILL_ROWS), stop=stop)
+
+
 def collect_days(client: JiraClient, connector: str, days: list[dt.date], data_dir: Path, *,
-                 slices: int = 1, concurrency: int = 1, settle: bool = False) -> Iterator[DayResult]:
+                 slices: int = 1, concurrency: int = 1, settle: bool = False, ahead=None) -> Iterator[DayResult]:
     """Complete days, each fetched whole and streamed slice by slice into row groups,
     yielded as each is published (in the order they complete). Memory stays bounded by
     a few slices and a row group per open day, whatever the volume; the next day's
     slices start while a day's last ones finish. A day's file is published only when
     every one of its slices has been walked, so a partial day is never visible; on any
     failure, days not yet published are left as they were. With `settle` (the settle
-    pass), each day is compared with what the lake held before: see `publish`."""
+    pass), each day is compared with what the lake held before: see `publish`.
+    `ahead`: the same walk begun earlier (head_start.WalkAhead), claimed by the caller
+    for exactly these arguments: its days are published here, as they complete."""
     deployment = getattr(client, "deployment", "cloud")
     held = compaction.read_days(data_dir, connector, days) if settle else {}
     if deployment != "cloud":
         for result in DEPLOYMENT_COLLECTORS[deployment](client, connector, days, data_dir):
             yield _settled(result, data_dir, connector, held.pop(result.day, None)) if settle else result
         return
-    ingested = dt.datetime.now(UTC)
-    _bound_allocator_caches()
-    open_days: dict[int, _DayInProgress] = {}
-    opening = threading.Lock()
-
-    def day_of(i: int) -> _DayInProgress:
-        with opening:  # walking threads spill into a day before the consumer sees it
-            if i not in open_days:
-                open_days[i] = _DayInProgress(connector, days[i], data_dir)
-            return open_days[i]
-
-    walks = iter_windows(client, [day_bounds(d) for d in days], slices=slices, concurrency=concurrency, probe=True,
-                         sink=lambda i: ArrowSink(connector, ingested, spill=day_of(i).write, spill_rows=SPILL_ROWS))
+    if ahead is None:
+        open_days = OpenDays(connector, days, data_dir)
+        walks = walk_days(client, open_days, slices=slices, concurrency=concurrency)
+        complete, stop = (i for item in walks if (i := open_days.take(item)) is not None), walks.close
+    else:
+        open_days, complete, stop = ahead.open_days, ahead.completed(), ahead.stop
     try:
-        for i, sink, stats in walks:
-            if sink is not None:
-                day_of(i).add(sink, stats)
-                continue
-            with opening:
-                day = open_days.pop(i, None) or _DayInProgress(connector, days[i], data_dir)
-            result = day.publish(settle, held.pop(days[i], None))
+        for i in complete:
+            result = open_days.pop(i).publish(settle, held.pop(days[i], None))
             _release_memory()
             yield result
     except BaseException as exc:
-        walks.close()  # the walking threads stop (and stop spilling) before their days are dropped
-        for day in list(open_days.values()):
-            day.abandon(exc)
+        stop()  # the walking threads stop (and stop spilling) before their days are dropped
+        open_days.abandon(exc)
         raise
 
 

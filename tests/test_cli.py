@@ -98,6 +98,11 @@ def test_backfill_records_runs_in_instance_and_loads_duckdb(env, live_sim, tmp_p
     assert out.returncode == 0, out.stdout + out.stderr
     assert "[3/3]" in out.stdout + out.stderr  # progress per day
     assert live_sim.token not in out.stdout + out.stderr
+    # The walk began while Dagster started (head_start.py), and the run's step took it over:
+    # each day was walked once. 11 audit requests here: the walk's 9, and one page each for
+    # the head start's check and the preflight's (a second walk would add 9 more).
+    assert "the walk begun before the run started is this step's" in out.stdout + out.stderr
+    assert live_sim.path_counts["/rest/api/3/auditing/record"] <= 12, dict(live_sim.path_counts)
     lo = dt.datetime.combine(start, dt.time(), UTC)
     hi = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), UTC) - dt.timedelta(milliseconds=1)
     truth = live_sim.data.truth_ids(lo, hi)

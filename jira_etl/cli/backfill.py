@@ -54,45 +54,76 @@ def run_backfill(start: dt.date, end: dt.date, connectors: list[str] | None = No
     """
     validate_range(start, end)
     ensure_dagster_home()
-    with _no_gc_while_loading():
-        from jira_etl.detections.catalogue import load_catalogue_in_background
+    from jira_etl import head_start
 
-        load_catalogue_in_background()  # its dry run in DuckDB overlaps Dagster's imports
-        import dagster as dg
+    try:
+        with _no_gc_while_loading():
+            from jira_etl.detections.catalogue import load_catalogue_in_background
 
-        from jira_etl.defs import definitions
-        from jira_etl.defs.assets.extract import SETTLE, TRIGGER_TAG
+            load_catalogue_in_background()  # its dry run in DuckDB overlaps Dagster's imports
+            if not settle:
+                _walk_ahead(connectors, start, end)  # the first run's fetch overlaps them too
+            import dagster as dg  # noqa: F401 - loaded here, with the cyclic GC off
 
-        names = [c.name for c in definitions.configured_connectors()]
-        unknown = sorted(set(connectors or []) - set(names))
-        if unknown:
-            raise CliError(f"unknown connector(s) {', '.join(unknown)}; configured: {', '.join(names)}")
-        instance = open_instance()
-    outcome = {}
-    for name in connectors or names:
-        if not quiet:
-            print(f"backfill {name}: {start} .. {end} ({(end - start).days + 1} day(s))", flush=True)
-        # The job the UI launches, `collect_<c>`, for the connector's collection assets
-        # (not its report and exports), with the job's tags: listed under the job,
-        # re-executable, counted by the run queue's per-connector limit.
-        result = run_job(
-            collect_job_name(name),
-            instance=instance,
-            asset_selection=definitions.collection_keys(name),
-            tags={RANGE_START_TAG: start.isoformat(), RANGE_END_TAG: end.isoformat(), "jira_etl/source": "cli",
-                  **({TRIGGER_TAG: SETTLE} if settle else {})},
-            # Progress lines (one per day) are INFO; Dagster's step events are DEBUG noise here.
-            run_config={"loggers": {"console": {"config": {"log_level": "WARNING" if quiet else "INFO"}}}},
-            on_wait=None if quiet else (lambda line, n=name: print(f"backfill {n}: {line}", flush=True)),
-        )
-        error = None
-        if not result.success:
-            error = _run_failure(result)
-        outcome[name] = {"success": result.success, "run_id": result.run_id, "error": error}
-        if not quiet:
-            state = "ok" if result.success else f"FAILED: {error}"
-            print(f"backfill {name}: run {result.run_id} {state}", flush=True)
-    return outcome
+            from jira_etl.defs import definitions
+            from jira_etl.defs.assets.extract import SETTLE, TRIGGER_TAG
+
+            names = [c.name for c in definitions.configured_connectors()]
+            unknown = sorted(set(connectors or []) - set(names))
+            if unknown:
+                raise CliError(f"unknown connector(s) {', '.join(unknown)}; configured: {', '.join(names)}")
+            instance = open_instance()
+        outcome = {}
+        for name in connectors or names:
+            if not quiet:
+                print(f"backfill {name}: {start} .. {end} ({(end - start).days + 1} day(s))", flush=True)
+
+            def waiting(line: str, n: str = name) -> None:
+                head_start.discard(n)  # another run of the connector goes first: no fetch alongside it
+                if not quiet:
+                    print(f"backfill {n}: {line}", flush=True)
+
+            # The job the UI launches, `collect_<c>`, for the connector's collection assets
+            # (not its report and exports), with the job's tags: listed under the job,
+            # re-executable, counted by the run queue's per-connector limit.
+            result = run_job(
+                collect_job_name(name),
+                instance=instance,
+                asset_selection=definitions.collection_keys(name),
+                tags={RANGE_START_TAG: start.isoformat(), RANGE_END_TAG: end.isoformat(), "jira_etl/source": "cli",
+                      **({TRIGGER_TAG: SETTLE} if settle else {})},
+                # Progress lines (one per day) are INFO; Dagster's step events are DEBUG noise here.
+                run_config={"loggers": {"console": {"config": {"log_level": "WARNING" if quiet else "INFO"}}}},
+                on_wait=waiting,
+            )
+            head_start.discard(name)  # a walk begun for a run whose step never claimed it
+            error = None
+            if not result.success:
+                error = _run_failure(result)
+            outcome[name] = {"success": result.success, "run_id": result.run_id, "error": error}
+            if not quiet:
+                state = "ok" if result.success else f"FAILED: {error}"
+                print(f"backfill {name}: run {result.run_id} {state}", flush=True)
+        return outcome
+    finally:
+        head_start.discard()  # nothing begun here outlives the command (an error, Ctrl-C)
+
+
+def _walk_ahead(connectors: list[str] | None, start: dt.date, end: dt.date) -> None:
+    """Begin the first run's walk while Dagster starts (head_start.py); the run's step
+    claims it. Any configuration problem is left for the run to report."""
+    from jira_etl import connectors as configured
+    from jira_etl import head_start
+
+    try:
+        known = configured.configured_connectors()
+    except settings.ConfigError:
+        return
+    first = connectors[0] if connectors else (known[0].name if known else None)
+    for c in known:
+        if c.name == first:
+            head_start.begin(c, start, end)
+            return
 
 
 _frozen = False

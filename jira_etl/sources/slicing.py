@@ -64,6 +64,7 @@ def iter_windows(
     probe: bool = False,
     min_split: int | None = None,
     open_windows: int = 2,
+    stop: threading.Event | None = None,
 ) -> Iterator[tuple[int, RecordSink | None, WalkStats | None]]:
     """Walk several inclusive windows (the days of a backfill) slice by slice, yielding
     (window index, sink, stats) for each finished slice and (window index, None, None)
@@ -83,6 +84,8 @@ def iter_windows(
     slices of about RECORDS_PER_SLICE. A walk is split only while it has an estimated
     `min_split` records left (default MIN_SPLIT_PAGES pages: each new slice costs a
     short page and an empty one).
+    With `stop` (concurrent walks), setting it from any thread ends the walk: the
+    iterator raises `Cancelled` instead of yielding more (the walk sets it as it ends).
     """
     pending = [_Window(i, s, e) for i, (s, e) in enumerate(windows)]
     min_split = MIN_SPLIT_PAGES * limit if min_split is None else min_split
@@ -114,7 +117,7 @@ def iter_windows(
                 yield (w.index, *run(span))
             yield w.index, None, None
         return
-    yield from _walk_concurrently(pending, plan, run, concurrency, min_split, max(1, open_windows))
+    yield from _walk_concurrently(pending, plan, run, concurrency, min_split, max(1, open_windows), stop)
 
 
 def _probe_and_cut(client: JiraClient, w: "_Window", limit: int, slices: int, sink: Callable[[int], RecordSink],
@@ -146,7 +149,7 @@ def _probe_and_cut(client: JiraClient, w: "_Window", limit: int, slices: int, si
 
 
 def _walk_concurrently(pending: list[_Window], plan: Callable, run: Callable, concurrency: int,
-                       min_split: int, open_windows: int) -> Iterator:
+                       min_split: int, open_windows: int, stop: threading.Event | None = None) -> Iterator:
     """The threads behind `iter_windows`.
 
     Days are not uniform (office hours, bulk jobs), so a fixed cut leaves threads idle
@@ -160,7 +163,7 @@ def _walk_concurrently(pending: list[_Window], plan: Callable, run: Callable, co
     active: list[_Slice] = []
     waiting = deque(pending)
     opened: list[_Window] = []  # planned or being planned, not yet complete
-    stop = threading.Event()
+    stop = stop if stop is not None else threading.Event()
     results: queue.Queue = queue.Queue(maxsize=1)  # at most one finished slice waits
 
     def next_task() -> _Slice | _Window | None:
@@ -235,6 +238,8 @@ def _walk_concurrently(pending: list[_Window], plan: Callable, run: Callable, co
                     complete = w.planned and w.outstanding == 0
                 if complete:
                     yield from _close_window(w, cond, opened)
+        if stop.is_set():  # stopped from outside: the workers ended early, nothing is complete
+            raise Cancelled
     finally:
         stop.set()
         with cond:

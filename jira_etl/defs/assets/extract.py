@@ -10,6 +10,7 @@ from typing import Callable
 import dagster as dg
 
 from jira_etl.defs.assets.metadata import column_schema, markdown, selected_checks
+from jira_etl import head_start
 from jira_etl.collect import collect_day, collect_days, days_in_window
 from jira_etl.records import ms_to_dt
 from jira_etl.sources.stats import WalkStats
@@ -109,15 +110,22 @@ def extract(context: dg.AssetExecutionContext, connector: str,
     today = dt.datetime.now(dt.timezone.utc).date()
     settle = context.run.tags.get(TRIGGER_TAG) == SETTLE
     late = 0
+    ahead = None
     try:
         client = jira.get_client()
         # Complete days are always fetched whole (so the after-midnight run finalizes
         # yesterday), the next one starting while a day's last slices finish; the
         # running day is refreshed incrementally, last.
         complete = [d for d in days if d < today]
+        # The CLI may have begun this very walk while Dagster started (head_start.py).
+        ahead = None if settle else head_start.claim(client, connector, complete, storage.path,
+                                                     slices=jira.slices, concurrency=jira.concurrency)
+        if ahead is not None:
+            client = ahead.client  # its requests are the run's
+            context.log.info(f"{connector}: the walk begun before the run started is this step's")
         results = itertools.chain(
             collect_days(client, connector, complete, storage.path,
-                         slices=jira.slices, concurrency=jira.concurrency, settle=settle),
+                         slices=jira.slices, concurrency=jira.concurrency, settle=settle, ahead=ahead),
             (collect_day(client, connector, day, storage.path, slices=jira.slices,
                          concurrency=jira.concurrency, incremental=True, overlap=refresh_overlap())
              for day in days if day >= today),
@@ -146,6 +154,8 @@ def extract(context: dg.AssetExecutionContext, connector: str,
             if on_published is not None:
                 on_published(day, result.path)
     except Exception as exc:
+        if ahead is not None:  # stopped already if its days were being published; idempotent
+            ahead.discard(one_line(exc))
         # Status shows the last error in one line; the run still fails loudly.
         try:
             storage.warehouse().record_attempt(connector, False, days[0], days[-1], one_line(exc))
