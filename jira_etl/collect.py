@@ -184,6 +184,7 @@ class _DayInProgress:
         self.received = 0
         self.preview: pd.DataFrame | None = None
         self.null_created_ids: set[int] = set()  # only these can appear in two slices
+        self._sealed: pa.Table | bool | None = None  # seal(): the file's ids and instants (False: read after placing)
         self._lock = threading.RLock()
 
     def add(self, sink: ArrowSink, stats: WalkStats) -> None:
@@ -206,14 +207,29 @@ class _DayInProgress:
                 self.preview = normalize.to_dataframe(table.slice(0, 5))[PREVIEW_COLUMNS]
             self.writer.write(table)
 
+    def seal(self) -> None:
+        """All of publishing but placing the file (idempotent): the file complete and,
+        on a local lake, what the checks judge read back from it. A walk begun ahead of
+        its run (head_start.py) seals each day as it completes, while Dagster starts, so
+        the step's publish of a day is a rename (the step published a burst of days
+        walked ahead at ~0.1 s each, on its one thread, before loading could begin)."""
+        with self._lock:
+            if self._sealed is None:
+                tmp = self.writer.seal()
+                # the very file placed next (read back from object storage after upload)
+                self._sealed = (lake.read_file(tmp, columns=["id", "created"])
+                                if isinstance(self.writer.path, Path) else False)
+
     def publish(self, settle: bool = False, held: pa.Table | None = None) -> DayResult:
         """The day's file in place. With `settle` (a settle pass over a day collected
         before, `held` its rows then): ids not held before are counted as late arrivals,
         and held records Jira did not return again are kept (merged by id)."""
+        self.seal()
         self.writer.__exit__(None, None, None)
         start, end = day_bounds(self.day)
         # What the asset checks judge, measured on exactly the file that was published.
-        path, written = self.writer.path, lake.read_file(self.writer.path, columns=["id", "created"])
+        path = self.writer.path
+        written = self._sealed if self._sealed is not False else lake.read_file(path, columns=["id", "created"])
         late, kept = None, 0
         if settle:
             path, written, late, kept = settle_day(self.data_dir, self.connector, self.day, path, written, held)

@@ -7,8 +7,8 @@ walk of the range's complete days (`collect.walk_days`, the very walk the extrac
 makes) as soon as it knows the range, and the extract step claims it: only a walk begun
 for exactly what the step would fetch (connector, days, data directory, slices, threads,
 and a client with the same site, credentials and retry policy) is handed over. The walk
-only writes each day's temporary file: nothing is published before the step publishes
-it, so a run that never reaches the step (a failed preflight, another run of the
+only writes each day's temporary file (sealed as the day completes: all of publishing
+but the rename): nothing is published before the step publishes it, so a run that never reaches the step (a failed preflight, another run of the
 connector in progress) leaves the lake as it was; the CLI discards an unclaimed walk.
 """
 
@@ -67,6 +67,9 @@ class WalkAhead:
             for item in walks:
                 i = self.open_days.take(item)
                 if i is not None:
+                    # Its file finished here, while Dagster starts: the step's publish
+                    # of it is then a rename, and loading begins as soon as it claims.
+                    self.open_days.get(i).seal()
                     with self._cond:
                         self._ready.append(i)
                         self._cond.notify_all()

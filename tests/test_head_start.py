@@ -59,6 +59,35 @@ def test_a_claimed_walk_publishes_every_day_exactly_without_a_second_walk(tmp_pa
     assert head_start.claim(step_client, "c1", DAYS, tmp_path, slices=4, concurrency=4) is None  # claimed once
 
 
+def test_days_walked_ahead_are_sealed_unpublished_then_placed_as_sealed(tmp_path):
+    """A day complete in the walk ahead is finished in its temporary file (all of
+    publishing but the rename) before any step claims it; the step's publish places
+    exactly that file and judges it."""
+    data = site()
+    with JiraSimulator(data) as sim:
+        client = JiraClient(sim.url, email=sim.email, api_token=sim.token, retry=fast_retry())
+        ahead = head_start.start(client, "c1", DAYS, tmp_path, slices=4, concurrency=4)
+        ahead._thread.join(30)  # the whole walk done, nothing claimed yet
+        assert not ahead._thread.is_alive()
+        assert sorted(ahead._ready) == [0, 1, 2]
+        sealed = {}
+        for i in ahead._ready:
+            day = ahead.open_days.get(i)
+            tmp = day.writer.seal()  # idempotent: the file the walk finished
+            assert tmp.exists() and not lake.partition_file(tmp_path, "c1", DAYS[i]).exists()
+            sealed[DAYS[i]] = pq.read_table(tmp, columns=["id"]).column("id").to_pylist()
+        assert all(len(ids) == len(set(ids)) == len(data.truth_ids(*day_window(d))) for d, ids in sealed.items())
+        first = ahead.open_days.get(0).writer
+        with pytest.raises(RuntimeError, match="sealed"):  # nothing can slip in after the file is finished
+            first.write(pq.read_table(first.seal()).slice(0, 1))
+        claimed = head_start.claim(client, "c1", DAYS, tmp_path, slices=4, concurrency=4)
+        results = list(collect.collect_days(client, "c1", DAYS, tmp_path, slices=4, concurrency=4, ahead=claimed))
+    for r in results:
+        placed = pq.read_table(lake.partition_file(tmp_path, "c1", r.day), columns=["id"]).column("id").to_pylist()
+        assert placed == sealed[r.day] and r.rows == len(placed) and r.duplicate_ids == r.outside_window == 0
+    assert [p.name for p in files_under(tmp_path)] == ["data.parquet"] * 3  # no temporary file left
+
+
 @pytest.mark.parametrize("change", ["days", "token", "data_dir", "slices"])
 def test_a_walk_for_anything_else_is_not_handed_over_and_leaves_no_file(tmp_path, change):
     data = site()

@@ -154,14 +154,17 @@ def e2e(url: str, days: list[dt.date], work: Path, sim: SimProcess | None = None
         with tempfile.TemporaryFile() as fo, tempfile.TemporaryFile() as fe:
             proc = subprocess.Popen(cmd, env=env, cwd=str(work), stdout=fo, stderr=fe)
             code, usage, samples = wait_sampling_cpu(proc, 3600)
-            wall, rss = time.perf_counter() - t0, usage.ru_maxrss / 1024
+            wall, rss, ended = time.perf_counter() - t0, usage.ru_maxrss / 1024, time.monotonic()
             fo.seek(0)
             fe.seek(0)
             out, err = fo.read().decode(), fe.read().decode()
         served = sim.stats()
         extra = {"cpu_s": usage.ru_utime + usage.ru_stime, "user_s": usage.ru_utime, "sys_s": usage.ru_stime,
                  "startup_cpu_s": cpu_at(samples, served["first_request_at"]),
-                 "requests": served["audit_requests"], "served": served["served"]}
+                 "requests": served["audit_requests"], "served": served["served"],
+                 # from the last request the simulator answered to the CLI's exit: the
+                 # loads, findings and events left when the fetch is over
+                 "tail_s": ended - served["last_request_at"] if served.get("last_request_at") else None}
     if code:
         raise RuntimeError(f"jira-etl backfill failed ({code}): {(out + err)[-3000:]}")
     import duckdb

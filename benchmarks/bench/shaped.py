@@ -9,7 +9,8 @@ Reported per shape: requests (the floor's: one sequential walk of the whole wind
 offset, limit=1000; ours: counted by the simulator, so every request is in it), records
 served per record stored, CPU seconds per 100k records by stage (fetch, parse, Parquet
 with the DataFrame stage, DuckDB load, findings from the stages run; Dagster start-up:
-the CLI's CPU until the simulator answered its first request), wall time and peak RSS.
+the CLI's CPU until the simulator answered its first request), wall time, the tail (from
+the last request answered to the CLI's exit) and peak RSS.
 The floor and the e2e are best of --repeat (the machine is shared: wall time is noisy;
 requests and records served are not, CPU much less so).
 """
@@ -110,7 +111,7 @@ def run_shape(name: str, repeat: int, scratch: Path, best_of: Callable, stages: 
     e["correct"] = all(rows == distinct == r["floor"]["records"] for rows, distinct in e["runs_rows"])
     log(f"  floor {r['floor']['seconds']:.2f}s/{r['floor']['requests']} req, e2e {e['seconds']:.2f}s/"
         f"{e['requests']} req, served/stored {e['served'] / max(1, e['rows']):.3f}, cpu {e['cpu_s']:.1f}s, "
-        f"rss {e['peak_rss_mb']:.0f} MiB, correct={e['correct']}")
+        f"rss {e['peak_rss_mb']:.0f} MiB, tail {e.get('tail_s') or 0:.2f}s, correct={e['correct']}")
     return r
 
 
@@ -129,6 +130,8 @@ def summary(r: dict) -> dict:
            "e2e_median_over_floor_median": round(e["median_s"] / fl["median_s"], 2),
            "peak_rss_mb": round(e["peak_rss_mb"]), "e2e_cpu_s": round(e["cpu_s"], 2),
            "cpu_s_per_100k": {k: round(v * per100k, 2) for k, v in cpu.items()}}
+    if e.get("tail_s") is not None:
+        out["tail_after_last_request_s"] = round(e["tail_s"], 2)
     if e.get("startup_cpu_s") is not None:
         out["cpu_s_per_100k"]["dagster_startup"] = round(e["startup_cpu_s"] * per100k, 2)
         out["startup_cpu_s"] = round(e["startup_cpu_s"], 2)

@@ -5,7 +5,7 @@
 
 Prints one line `READY <url>` and serves until killed. On SIGUSR1 it prints one line
 `STATS {json}`: audit pages and records served, every request, and the monotonic time
-(comparable across processes on Linux) of the first request it answered.
+(comparable across processes on Linux) of the first and the last request it answered.
 """
 
 from __future__ import annotations
@@ -60,11 +60,14 @@ def main(argv: list[str] | None = None) -> None:
     else:
         data = _counting(SiteData)(seed=a.seed, daily_volume=a.volume)
     first: list[float] = []
+    last = [0.0]
 
     class Sim(JiraSimulator):
         def _log(self, path, query, status):
+            now = time.monotonic()
             if not first:
-                first.append(time.monotonic())
+                first.append(now)
+            last[0] = now
             super()._log(path, query, status)
 
     sim = Sim(data, email=EMAIL, token=TOKEN, faults=Faults(latency_s=a.latency))
@@ -72,6 +75,7 @@ def main(argv: list[str] | None = None) -> None:
     def stats(*_):
         with _COUNT_LOCK:
             out = dict(_COUNTS, requests=sim.api_requests, first_request_at=first[0] if first else None,
+                       last_request_at=last[0] if first else None,
                        audit_requests=sim.path_counts.get("/rest/api/3/auditing/record", 0))
         print("STATS " + json.dumps(out), flush=True)
 

@@ -105,6 +105,7 @@ class PartitionWriter:
         self._buffered = 0
         self._tmp = _temporary(self.folder)
         self._writer: pq.ParquetWriter | None = None
+        self._sealed = False
 
     def __enter__(self) -> "PartitionWriter":
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -115,6 +116,8 @@ class PartitionWriter:
     def write(self, table: pa.Table) -> None:
         if not table.num_rows:
             return
+        if self._sealed:
+            raise RuntimeError(f"the file of {self.path} is sealed: no more rows can be written")
         self._buffer.append(table.cast(SCHEMA))
         self._buffered += table.num_rows
         self.rows += table.num_rows
@@ -126,18 +129,31 @@ class PartitionWriter:
             self._writer.write_table(pa.concat_tables(self._buffer), row_group_size=self.row_group_size)
             self._buffer, self._buffered = [], 0
 
+    def seal(self) -> Path:
+        """Everything but placing the file: the last row group and the footer written,
+        the temporary file closed and (on a local lake) synced. Idempotent; nothing more
+        may be written. The complete temporary file, exactly what the block's end places
+        (a day walked ahead of its run is sealed as it completes: see head_start.py)."""
+        if not self._sealed:
+            self._flush()
+            if not self.rows:  # same file as write_partition gives an empty day
+                self._writer.write_table(SCHEMA.empty_table())
+            self._writer.close()
+            if self._lake is None:
+                with open(self._tmp, "rb") as fh:
+                    os.fsync(fh.fileno())
+            self._sealed = True
+        return self._tmp
+
     def __exit__(self, exc_type, exc, tb) -> None:
         try:
             if exc_type is None:
-                self._flush()
-                if not self.rows:  # same file as write_partition gives an empty day
-                    self._writer.write_table(SCHEMA.empty_table())
-            self._writer.close()
+                self.seal()
+            elif not self._sealed:
+                self._writer.close()
             if exc_type is None and self._lake is not None:
                 objectstore.upload(self._lake, self._tmp, self.path)
             elif exc_type is None:
-                with open(self._tmp, "rb") as fh:
-                    os.fsync(fh.fileno())
                 os.replace(self._tmp, self.path)
         finally:
             self._buffer = []
