@@ -31,16 +31,44 @@ def spread_site(n: int, seconds: int = 86_000) -> CountingSite:
     return data
 
 
-def test_a_walk_costs_its_pages_and_one_empty_page_as_the_floor():
+def test_a_walk_costs_its_pages_and_a_short_page_ends_it():
     data = spread_site(2500, seconds=3600)
     with JiraSimulator(data) as sim:
         c = JiraClient(sim.url, email=sim.email, api_token=sim.token, retry=fast_retry())
         records, stats = fetch_window(c, *day_window(DAY))
     assert {r["id"] for r in records} == data.truth_ids(*day_window(DAY))
-    # 1000 + 1000 + 500, then the empty page at offset 1 (offset 1 already answered):
-    # what a sequential offset walk needs, not a second empty page below the instant.
-    assert stats.requests == c.stats.requests == 4
+    # 1000 + 1000 + 500: the 500 are fewer than the server's page size, from a depth it
+    # has answered, so nothing is left (the API's own advice) and no empty page is asked for.
+    assert stats.requests == c.stats.requests == 3
     assert data.served == 2500
+
+
+def test_a_server_clamping_its_pages_is_walked_whole_a_short_page_only_ends_it_below_its_size():
+    """A page size is learnt, never assumed: pages of 100 from a server that clamps
+    `limit` are full pages there, and only a page under 100 ends the walk."""
+    data = spread_site(2550, seconds=3600)
+    with JiraSimulator(data, faults=Faults(limit_clamp=100)) as sim:
+        c = JiraClient(sim.url, email=sim.email, api_token=sim.token, retry=fast_retry())
+        records, stats = fetch_window(c, *day_window(DAY))
+    assert {r["id"] for r in records} == data.truth_ids(*day_window(DAY))
+    # 25 pages of 100, then 50: the 50 end it (no empty page).
+    assert stats.requests == c.stats.requests == 26
+
+
+def test_a_short_page_cut_by_an_offset_cap_does_not_end_the_walk():
+    """1,500 records in one millisecond, the server answering no deeper than offset 1,200:
+    the page at offset 1,000 holds 200 (short, but cut by the cap, deeper than anything
+    answered before), so the walk goes on below the instant and loses nothing older."""
+    data = CountingSite(generated=False, start=dt.date(2000, 1, 2))
+    t = dt.datetime.combine(DAY, dt.time(13), UTC)
+    data.add_records([{"created": t} for _ in range(1500)])
+    older = data.add_records([{"created": t - dt.timedelta(seconds=s)} for s in range(1, 400)])
+    with JiraSimulator(data, faults=Faults(offset_cap=1200)) as sim:
+        c = JiraClient(sim.url, email=sim.email, api_token=sim.token, retry=fast_retry())
+        records, stats = fetch_window(c, *day_window(DAY))
+    got = {r["id"] for r in records}
+    assert {r["id"] for r in older} <= got
+    assert stats.instants_possibly_capped == 1
 
 
 def test_the_probe_page_is_kept_and_a_busy_day_costs_close_to_its_pages():

@@ -18,7 +18,8 @@ from jira_etl.sources.stats import RecordSink, WalkStats
 from jira_etl.sources.walk import OffsetProof, _advance, _Slice, _slice_bounds, _slices_for_density, _walk
 
 # A walk is split for an idle thread only while it has this many pages left (estimated):
-# each split costs a short page and an empty one, so it pays only on longer walks.
+# each split costs a short page (and an empty one until the server's page size is
+# known), so it pays only on longer walks.
 MIN_SPLIT_PAGES = 4
 
 log = logging.getLogger(__name__)
@@ -83,7 +84,7 @@ def iter_windows(
     Jira's `total` when larger and plausible) estimates the volume below it, cut into
     slices of about RECORDS_PER_SLICE. A walk is split only while it has an estimated
     `min_split` records left (default MIN_SPLIT_PAGES pages: each new slice costs a
-    short page and an empty one).
+    short page).
     With `stop` (concurrent walks), setting it from any thread ends the walk: the
     iterator raises `Cancelled` instead of yielding more (the walk sets it as it ends).
     """
@@ -95,7 +96,7 @@ def iter_windows(
         if w.end_ms < w.start_ms:
             return []
         if probe and slices > 1:
-            spans = _probe_and_cut(client, w, limit, slices, sink, stop)
+            spans = _probe_and_cut(client, w, limit, slices, sink, stop, proof)
         else:
             spans = [_Slice(lo, hi) for lo, hi in _slice_bounds(w.start_ms, w.end_ms, slices)[::-1]]
         for span in spans:
@@ -121,7 +122,7 @@ def iter_windows(
 
 
 def _probe_and_cut(client: JiraClient, w: "_Window", limit: int, slices: int, sink: Callable[[int], RecordSink],
-                   stop: threading.Event | None) -> list[_Slice]:
+                   stop: threading.Event | None, proof: OffsetProof | None = None) -> list[_Slice]:
     """The window's newest page, read once: it is the first page of the newest slice
     (nothing is fetched twice), and its density sizes the cut of what lies below it."""
     out, local = sink(w.index), WalkStats()
@@ -134,9 +135,15 @@ def _probe_and_cut(client: JiraClient, w: "_Window", limit: int, slices: int, si
         return [newest]
     local.pages_nonempty += 1
     local.records_received += len(page)
+    last = proof is not None and proof.ends(0, len(page))
+    if proof is not None:
+        proof.saw(0, len(page))
     oldest, at_oldest = out.take_page(page, w.start_ms, w.end_ms, local)
     newest.skip, newest.drained = _advance(oldest, w.end_ms, at_oldest, len(page), 0, None, local)
     newest.cursor, newest.kept = oldest, len(out)
+    if last:  # the whole window was in its newest page (walk.OffsetProof.ends)
+        newest.cursor = w.start_ms - 1
+        return [newest]
     if len(page) < limit or oldest <= w.start_ms:
         return [newest]  # a small window: one walk
     n = _slices_for_density(len(page), w.end_ms - oldest + 1, w.end_ms - w.start_ms + 1, slices, total)

@@ -10,7 +10,9 @@ State of the walk, an invariant after every page: every record created after `cu
 has been read, and so have the first `skip` records (in server order) created exactly
 at `cursor`. An empty page at offset 0 ends the window; an empty page at a positive
 offset only ends the cursor's instant (it may be an offset cap), and the walk goes on
-below it. New records that
+below it. A short page ends the window too, where it cannot be anything else: shorter
+than a page the server has returned (its page size is learnt), and ending above an
+offset it has returned records from (OffsetProof.ends). New records that
 arrive while paging sort before what we already read, which can only make us see a
 record twice (deduplicated by id), never skip one.
 """
@@ -67,16 +69,33 @@ class _Stopped(Cancelled):
 
 
 class OffsetProof:
-    """The deepest offset at which the server has returned records (walks of one run
-    share it): an empty page at an offset no deeper than that is the end of what it
-    was asked for, not an offset cap."""
+    """What the server has shown of its paging (walks of one run share it): the deepest
+    offset at which it returned records (an empty page at an offset no deeper is the
+    end of what it was asked for, not an offset cap), how deep into one query a record
+    was returned (`reached`: offset + records of the deepest page) and its page size
+    (the longest page it returned, `limit` at most: it may clamp)."""
 
     def __init__(self) -> None:
         self.served = -1
+        self.reached = 0
+        self.page_size = 0
+        self._lock = threading.Lock()
 
-    def saw(self, offset: int) -> None:
-        if offset > self.served:
-            self.served = offset
+    def saw(self, offset: int, records: int = 0) -> None:
+        with self._lock:
+            if offset > self.served:
+                self.served = offset
+            self.reached = max(self.reached, offset + records)
+            self.page_size = max(self.page_size, records)
+
+    def ends(self, offset: int, records: int) -> bool:
+        """Whether a page of `records` at `offset` is short, so the last of what it
+        was asked for: shorter than a page the server has returned, and ending above a
+        depth it has returned records from (so no offset cap cut it). The API's own
+        advice is to stop on a short page; this stops only where a short page can mean
+        nothing else (the page size is learnt, never assumed)."""
+        with self._lock:
+            return 0 < records < self.page_size and offset + records < self.reached
 
 
 def _advance(oldest: int | None, cursor: int, at_oldest: int, page_len: int, skip: int,
@@ -133,14 +152,21 @@ def _walk(client: JiraClient, span: _Slice, limit: int, out: RecordSink, stats: 
             continue
         stats.pages_nonempty += 1
         stats.records_received += len(page)
+        # Judged on what the server showed before this page (it may be the run's first).
+        last = proof is not None and proof.ends(skip, len(page))
         if proof is not None:
-            proof.saw(skip)
+            proof.saw(skip, len(page))
         with span.lock:
             # A split may have raised `lo` while the page was on its way: what is now
             # below it belongs to the other part and is dropped here as out of window.
             before = len(out)
             oldest, at_oldest = out.take_page(page, span.lo, span.hi, stats)
-            if oldest is not None and oldest < cursor:
+            if last and oldest is not None and oldest <= cursor:
+                # Everything in [lo, cursor] past `skip` was in this page: the slice is
+                # walked, without the empty page that would say so (a request a slice),
+                # and nothing is left to split off.
+                span.cursor = span.lo - 1
+            elif oldest is not None and oldest < cursor:
                 span.cursor = oldest
             span.kept = len(out)
         stale_pages = stale_pages + 1 if len(out) == before else 0
@@ -152,6 +178,8 @@ def _walk(client: JiraClient, span: _Slice, limit: int, out: RecordSink, stats: 
                 f"{ms_to_dt(cursor).isoformat()}; giving up on this window"
             )
         skip, drained = _advance(oldest, cursor, at_oldest, len(page), skip, drained, stats)
+        if last:
+            return
 
 
 def _slice_bounds(start_ms: int, end_ms: int, slices: int) -> list[tuple[int, int]]:
