@@ -8,9 +8,10 @@ whole window, our stages in one process, and the real CLI, each on a fresh simul
 Reported per shape: requests (the floor's: one sequential walk of the whole window by
 offset, limit=1000; ours: counted by the simulator, so every request is in it), records
 served per record stored, CPU seconds per 100k records by stage (fetch, parse, Parquet
-with the DataFrame stage, DuckDB load, findings from the stages run; Dagster start-up:
-the CLI's CPU until the simulator answered its first request), wall time, the tail (from
-the last request answered to the CLI's exit) and peak RSS.
+with the DataFrame stage, DuckDB load, findings from the stages run; start-up: the
+CLI's CPU until the simulator answered its first request, which since the head start
+(jira_etl/head_start.py) comes before Dagster's start-up, now beside the fetch), wall
+time, the tail (from the last request answered to the CLI's exit) and peak RSS.
 The floor and the e2e are best of --repeat (the machine is shared: wall time is noisy;
 requests and records served are not, CPU much less so).
 """
