@@ -8,8 +8,9 @@ makes) as soon as it knows the range, and the extract step claims it: only a wal
 for exactly what the step would fetch (connector, days, data directory, slices, threads,
 and a client with the same site, credentials and retry policy) is handed over. The walk
 only writes each day's temporary file (sealed as the day completes: all of publishing
-but the rename): nothing is published before the step publishes it, so a run that never reaches the step (a failed preflight, another run of the
-connector in progress) leaves the lake as it was; the CLI discards an unclaimed walk.
+but the rename): nothing is published before the step publishes it, so a run that
+never reaches the step (a failed preflight, another run of the connector in progress)
+leaves the lake as it was; the CLI discards an unclaimed walk.
 """
 
 from __future__ import annotations
