@@ -184,7 +184,7 @@ class _DayInProgress:
         self.received = 0
         self.preview: pd.DataFrame | None = None
         self.null_created_ids: set[int] = set()  # only these can appear in two slices
-        self._sealed: pa.Table | bool | None = None  # seal(): the file's ids and instants (False: read after placing)
+        self._written: pa.Table | None = None  # seal(): the file's ids and instants (a local lake's)
         self._lock = threading.RLock()
 
     def add(self, sink: ArrowSink, stats: WalkStats) -> None:
@@ -214,11 +214,10 @@ class _DayInProgress:
         the step's publish of a day is a rename (the step published a burst of days
         walked ahead at ~0.1 s each, on its one thread, before loading could begin)."""
         with self._lock:
-            if self._sealed is None:
-                tmp = self.writer.seal()
-                # the very file placed next (read back from object storage after upload)
-                self._sealed = (lake.read_file(tmp, columns=["id", "created"])
-                                if isinstance(self.writer.path, Path) else False)
+            tmp = self.writer.seal()  # idempotent
+            # the very file placed next (on object storage, read back after upload)
+            if self._written is None and isinstance(self.writer.path, Path):
+                self._written = lake.read_file(tmp, columns=["id", "created"])
 
     def publish(self, settle: bool = False, held: pa.Table | None = None) -> DayResult:
         """The day's file in place. With `settle` (a settle pass over a day collected
@@ -229,7 +228,7 @@ class _DayInProgress:
         start, end = day_bounds(self.day)
         # What the asset checks judge, measured on exactly the file that was published.
         path = self.writer.path
-        written = self._sealed if self._sealed is not False else lake.read_file(path, columns=["id", "created"])
+        written = self._written if self._written is not None else lake.read_file(path, columns=["id", "created"])
         late, kept = None, 0
         if settle:
             path, written, late, kept = settle_day(self.data_dir, self.connector, self.day, path, written, held)

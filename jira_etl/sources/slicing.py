@@ -135,13 +135,11 @@ def _probe_and_cut(client: JiraClient, w: "_Window", limit: int, slices: int, si
         return [newest]
     local.pages_nonempty += 1
     local.records_received += len(page)
-    last = proof is not None and proof.ends(0, len(page))
-    if proof is not None:
-        proof.saw(0, len(page))
+    last = proof is not None and proof.saw(0, len(page))
     oldest, at_oldest = out.take_page(page, w.start_ms, w.end_ms, local)
     newest.skip, newest.drained = _advance(oldest, w.end_ms, at_oldest, len(page), 0, None, local)
     newest.cursor, newest.kept = oldest, len(out)
-    if last:  # the whole window was in its newest page (walk.OffsetProof.ends)
+    if last:  # the whole window was in its newest page (walk.OffsetProof.saw)
         newest.cursor = w.start_ms - 1
         return [newest]
     if len(page) < limit or oldest <= w.start_ms:

@@ -12,7 +12,7 @@ at `cursor`. An empty page at offset 0 ends the window; an empty page at a posit
 offset only ends the cursor's instant (it may be an offset cap), and the walk goes on
 below it. A short page ends the window too, where it cannot be anything else: shorter
 than a page the server has returned (its page size is learnt), and ending above an
-offset it has returned records from (OffsetProof.ends). New records that
+offset it has returned records from (OffsetProof.saw). New records that
 arrive while paging sort before what we already read, which can only make us see a
 record twice (deduplicated by id), never skip one.
 """
@@ -81,21 +81,20 @@ class OffsetProof:
         self.page_size = 0
         self._lock = threading.Lock()
 
-    def saw(self, offset: int, records: int = 0) -> None:
+    def saw(self, offset: int, records: int) -> bool:
+        """Note a page of `records` at `offset`; whether it is short, so the last of
+        what it was asked for, judged on what the server showed before it: shorter than
+        a page it has returned, and ending above a depth it has returned records from
+        (so no offset cap cut it). The API's own advice is to stop on a short page; this
+        stops only where a short page can mean nothing else (the page size is learnt,
+        never assumed)."""
         with self._lock:
+            last = 0 < records < self.page_size and offset + records < self.reached
             if offset > self.served:
                 self.served = offset
             self.reached = max(self.reached, offset + records)
             self.page_size = max(self.page_size, records)
-
-    def ends(self, offset: int, records: int) -> bool:
-        """Whether a page of `records` at `offset` is short, so the last of what it
-        was asked for: shorter than a page the server has returned, and ending above a
-        depth it has returned records from (so no offset cap cut it). The API's own
-        advice is to stop on a short page; this stops only where a short page can mean
-        nothing else (the page size is learnt, never assumed)."""
-        with self._lock:
-            return 0 < records < self.page_size and offset + records < self.reached
+            return last
 
 
 def _advance(oldest: int | None, cursor: int, at_oldest: int, page_len: int, skip: int,
@@ -152,10 +151,7 @@ def _walk(client: JiraClient, span: _Slice, limit: int, out: RecordSink, stats: 
             continue
         stats.pages_nonempty += 1
         stats.records_received += len(page)
-        # Judged on what the server showed before this page (it may be the run's first).
-        last = proof is not None and proof.ends(skip, len(page))
-        if proof is not None:
-            proof.saw(skip, len(page))
+        last = proof is not None and proof.saw(skip, len(page))
         with span.lock:
             # A split may have raised `lo` while the page was on its way: what is now
             # below it belongs to the other part and is dropped here as out of window.
