@@ -39,8 +39,11 @@ def day_window(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
 def rule_rows(con: duckdb.DuckDBPyConnection, det: Detection, connector: str, day: dt.date,
               settings: Settings | None = None) -> list[dict]:
     """The rows a rule returns for one connector-day, with the actor's name (before grouping)."""
-    settings = settings or Settings()
-    start, end = day_window(day)
+    return _rule_rows(con, det, connector, *day_window(day), settings or Settings())
+
+
+def _rule_rows(con: duckdb.DuckDBPyConnection, det: Detection, connector: str, start: dt.datetime,
+               end: dt.datetime, settings: Settings) -> list[dict]:
     sql = (
         f"SELECT f.*, u.display_name AS actor_name FROM (\n{det.sql}\n) f "
         "LEFT JOIN users u ON u.account_id = f.actor_account_id ORDER BY f.first_seen, f.actor_account_id"
@@ -57,7 +60,29 @@ def run_detection(con: duckdb.DuckDBPyConnection, det: Detection, connector: str
     id, then marked where an allow-list of detections.yaml matches (kept, never dropped).
     Each dict also carries `rule_rows`, how many rule rows it groups (not stored)."""
     settings = settings or Settings()
-    rows = rule_rows(con, det, connector, day, settings)
+    return _findings(det, connector, day, rule_rows(con, det, connector, day, settings), settings)
+
+
+def run_detection_days(con: duckdb.DuckDBPyConnection, det: Detection, connector: str, days: list[dt.date],
+                       settings: Settings | None = None) -> dict[dt.date, list[dict]]:
+    """A per-event detection (catalogue: `per_event`) over consecutive days in one query:
+    the findings of each day, exactly those of run_detection for that day (the rule's
+    rows over the days are the union of its rows over each, each on the day of its
+    `first_seen`; grouping stays within a day)."""
+    settings = settings or Settings()
+    days = sorted(days)
+    if not det.per_event or any((b - a).days != 1 for a, b in zip(days, days[1:])):
+        raise ValueError(f"{det.id}: one query serves consecutive days of a per-event rule only")
+    by_day: dict[dt.date, list[dict]] = {d: [] for d in days}
+    for row in _rule_rows(con, det, connector, day_window(days[0])[0], day_window(days[-1])[1], settings):
+        seen = row["first_seen"]
+        day = seen.astimezone(dt.timezone.utc).date() if seen is not None else None
+        if day in by_day:  # a row of the window is always one of its days
+            by_day[day].append(row)
+    return {d: _findings(det, connector, d, rows, settings) for d, rows in by_day.items()}
+
+
+def _findings(det: Detection, connector: str, day: dt.date, rows: list[dict], settings: Settings) -> list[dict]:
     grouped = grouping.group_rows(rows, settings.grouping_of(det), det.title, det.id)
     out = []
     for g in grouped:
@@ -92,13 +117,16 @@ def finding_id(detection_id: str, connector: str, key: str, record_ids: list[int
 
 def evaluate(con: duckdb.DuckDBPyConnection, connector: str, days: Iterable[dt.date],
              settings: Settings | None = None, detections: Iterable[Detection] | None = None,
-             copy_rows: int = COPY_ROWS) -> list[dict]:
+             copy_rows: int = COPY_ROWS, batch_per_event: bool = True) -> list[dict]:
     """Every enabled detection over each day (a reader connection is enough). The
     events of the range and its history are copied once into memory when they are at
-    most `copy_rows` (see scope_plan; 0: never, the rules read the view)."""
+    most `copy_rows` (see scope_plan; 0: never, the rules read the view). With
+    `batch_per_event`, a per-event rule runs once over each stretch of consecutive days
+    (on the skewed 10-day window of `make bench`, the nine such rules took 47 ms of
+    DuckDB in one query each against 200 ms in a query per day, the same rows)."""
     settings = settings or Settings()
     dets = [d for d in (detections or load_catalogue()) if settings.is_enabled(d)]
-    days = sorted(days)
+    days = sorted(set(days))
     found: list[dict] = []
     if not days or not dets:
         return found
@@ -129,18 +157,29 @@ def evaluate(con: duckdb.DuckDBPyConnection, connector: str, days: Iterable[dt.d
             # the instance, so put back below; the copies were made with every thread).
             threads = con.execute("SELECT current_setting('threads')").fetchone()[0]
             con.execute("SET threads = 1")
-        runs = [(det, day) for day in days for det in dets]
+        # A per-event rule runs once per stretch of consecutive days (run_detection_days),
+        # any other once per day.
+        spans = _consecutive(days) if batch_per_event else [[d] for d in days]
+        batched = [(det, span) for span in spans if len(span) > 1 for det in dets if det.per_event]
+        in_batch = {(det.id, day) for det, span in batched for day in span}
+        runs = batched + [(det, [day]) for day in days for det in dets if (det.id, day) not in in_batch]
+
+        def run(cur: duckdb.DuckDBPyConnection, det: Detection, span: list[dt.date]) -> dict[dt.date, list[dict]]:
+            if len(span) > 1:
+                return run_detection_days(cur, det, connector, span, settings)
+            return {span[0]: run_detection(cur, det, connector, span[0], settings)}
+
         if workers <= 1:
-            per_run = [run_detection(con, det, connector, day, settings) for det, day in runs]
+            per_run = [run(con, det, span) for det, span in runs]
         else:
             free = queue.Queue()
             for cur in cursors:
                 free.put(cur)
 
-            def one(run: tuple[Detection, dt.date]) -> list[dict]:
+            def one(item: tuple[Detection, list[dt.date]]) -> dict[dt.date, list[dict]]:
                 cur = free.get()
                 try:
-                    return run_detection(cur, run[0], connector, run[1], settings)
+                    return run(cur, *item)
                 finally:
                     free.put(cur)
 
@@ -155,7 +194,20 @@ def evaluate(con: duckdb.DuckDBPyConnection, connector: str, days: Iterable[dt.d
             cur.close()
         if shared is not None:
             con.execute(f"DETACH {shared}")
-    return [f for found_by_run in per_run for f in found_by_run]
+    # Day order, then catalogue order, whichever query found them.
+    found_by = {(det.id, day): found for (det, _), by_day in zip(runs, per_run) for day, found in by_day.items()}
+    return [f for day in days for det in dets for f in found_by[det.id, day]]
+
+
+def _consecutive(days: list[dt.date]) -> list[list[dt.date]]:
+    """Sorted days cut into stretches of consecutive days."""
+    spans: list[list[dt.date]] = []
+    for day in days:
+        if spans and (day - spans[-1][-1]).days == 1:
+            spans[-1].append(day)
+        else:
+            spans.append([day])
+    return spans
 
 
 def scope_plan(rows: int, runs: int, copy_rows: int = COPY_ROWS, shared: bool = False) -> tuple[bool, int]:
