@@ -22,13 +22,6 @@ formatted into the text. It may read as much history before the window as it nee
 and returns one row per triggering event (or burst) in the window, with the columns of
 RULE_COLUMNS, optionally followed by OPTIONAL_RULE_COLUMNS; the runner groups the rows
 into findings.
-
-`per_event: true` declares a rule whose every row is one event of the window, chosen by
-that event alone, with `first_seen` its time (no history, no aggregate, no window
-function, no CTE): its rows over several days are the union of its rows over each. The
-runner then evaluates a batch of consecutive days in one query and splits the rows by
-the UTC day of `first_seen` (a query per rule and day spent more in planning than in
-reading the day for such rules).
 """
 
 from __future__ import annotations
@@ -60,7 +53,7 @@ RULE_COLUMNS = ("actor_account_id", "first_seen", "last_seen", "object", "remote
 OPTIONAL_RULE_COLUMNS = ("target", "object_name")
 REQUIRED_KEYS = ("id", "title", "severity", "rationale", "section")
 GROUPING_KEYS = ("group_by", "group_window_minutes", "group_message")
-OPTIONAL_KEYS = ("attack", "parameters", "optional", "description", "history_days", "per_event", *GROUPING_KEYS)
+OPTIONAL_KEYS = ("attack", "parameters", "optional", "description", "history_days", *GROUPING_KEYS)
 # History the runner makes available before a day (the rules need at most 30 days plus
 # a day of look-back; an actor silent for longer is dormant whatever the horizon).
 HISTORY_DAYS = 62
@@ -88,8 +81,6 @@ class Detection:
     group_by: tuple[str, ...] | None = None
     group_window_minutes: int | None = None
     group_message: str | None = None
-    # Rows are single events of the window, decided alone (see the module's docstring).
-    per_event: bool = False
 
     def grouping(self, override: dict[str, Any] | None = None) -> grouping.GroupSpec:
         """How this detection's rows group into findings: detections.yaml's override
@@ -130,7 +121,6 @@ def parse_rule(path: Path) -> tuple[Detection, dict]:
         group_by=tuple(meta["group_by"]) if isinstance(meta.get("group_by"), list) else None,
         group_window_minutes=meta.get("group_window_minutes"),
         group_message=meta.get("group_message"),
-        per_event=meta.get("per_event") is True,
         sql=body,
         path=path,
     ), meta
@@ -163,8 +153,6 @@ def static_problems(det: Detection, meta: dict) -> list[str]:
             problems.append(f"{where}: group_message must be a string")
         else:
             problems += [f"{where}: {p}" for p in grouping.message_problems(meta["group_message"])]
-    if "per_event" in meta:
-        problems += [f"{where}: {p}" for p in per_event_problems(meta["per_event"], det.sql)]
     if "<invalid>" in det.parameters:
         problems.append(f"{where}: 'parameters' must be a mapping of name to default")
         return problems
@@ -187,30 +175,6 @@ def static_problems(det: Detection, meta: dict) -> list[str]:
     if ";" in re.sub(r"'(?:[^']|'')*'", "''", det.sql):
         problems.append(f"{where}: the body must be a single statement")
     return problems
-
-
-# What a per-event rule may not contain (in its SQL without comments and literals):
-# anything that relates one event to others.
-_NOT_PER_EVENT = re.compile(r"\b(WITH|GROUP\s+BY|OVER|HAVING|DISTINCT|QUALIFY|JOIN|UNION|EXISTS|IN\s*\(\s*SELECT)\b"
-                            r"|\(\s*SELECT\b|\b(count|sum|min|max|avg|list|string_agg|array_agg|any_value|"
-                            r"arg_min|arg_max|bit_or|lag|lead)\s*\(", re.IGNORECASE)
-
-
-def per_event_problems(value: Any, sql: str) -> list[str]:
-    """Why a `per_event` header does not hold: not a boolean, or SQL that relates an
-    event to others (its rows would not be the union of its rows over single days)."""
-    if not isinstance(value, bool):
-        return ["per_event must be true or false"]
-    if not value:
-        return []
-    bare = re.sub(r"--[^\n]*", " ", re.sub(r"'(?:[^']|'')*'", "''", sql))
-    found = sorted({re.sub(r"\s+", " ", m.group(0)).strip().upper() for m in _NOT_PER_EVENT.finditer(bare)})
-    if found:
-        return [f"per_event: the SQL relates events to each other ({', '.join(found)}); "
-                "a per-event rule selects single events of the window"]
-    if len(re.findall(r"\$window_start\b", bare)) != 1 or len(re.findall(r"\$window_end\b", bare)) != 1:
-        return ["per_event: the SQL must use $window_start and $window_end once each, as the window filter"]
-    return []
 
 
 _LOAD_LOCK = threading.Lock()

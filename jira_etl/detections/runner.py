@@ -12,7 +12,7 @@ from typing import Iterable
 
 import duckdb
 
-from jira_etl.detections import grouping, suppression
+from jira_etl.detections import day_batches, grouping, suppression
 from jira_etl.detections.catalogue import HISTORY_DAYS, Detection, bind, load_catalogue
 from jira_etl.detections.overrides import Settings
 
@@ -39,11 +39,8 @@ def day_window(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
 def rule_rows(con: duckdb.DuckDBPyConnection, det: Detection, connector: str, day: dt.date,
               settings: Settings | None = None) -> list[dict]:
     """The rows a rule returns for one connector-day, with the actor's name (before grouping)."""
-    return _rule_rows(con, det, connector, *day_window(day), settings or Settings())
-
-
-def _rule_rows(con: duckdb.DuckDBPyConnection, det: Detection, connector: str, start: dt.datetime,
-               end: dt.datetime, settings: Settings) -> list[dict]:
+    settings = settings or Settings()
+    start, end = day_window(day)
     sql = (
         f"SELECT f.*, u.display_name AS actor_name FROM (\n{det.sql}\n) f "
         "LEFT JOIN users u ON u.account_id = f.actor_account_id ORDER BY f.first_seen, f.actor_account_id"
@@ -65,20 +62,17 @@ def run_detection(con: duckdb.DuckDBPyConnection, det: Detection, connector: str
 
 def run_detection_days(con: duckdb.DuckDBPyConnection, det: Detection, connector: str, days: list[dt.date],
                        settings: Settings | None = None) -> dict[dt.date, list[dict]]:
-    """A per-event detection (catalogue: `per_event`) over consecutive days in one query:
-    the findings of each day, exactly those of run_detection for that day (the rule's
-    rows over the days are the union of its rows over each, each on the day of its
-    `first_seen`; grouping stays within a day)."""
+    """One detection over several days in one query (day_batches.py): the findings of
+    each day, those run_detection gives for it."""
     settings = settings or Settings()
-    days = sorted(days)
-    if not det.per_event or any((b - a).days != 1 for a, b in zip(days, days[1:])):
-        raise ValueError(f"{det.id}: one query serves consecutive days of a per-event rule only")
+    days = sorted(set(days))
+    cur = con.execute(day_batches.query(det),
+                      day_batches.parameters(det, connector, days, settings.parameters.get(det.id)))
+    cols = [d[0] for d in cur.description]
     by_day: dict[dt.date, list[dict]] = {d: [] for d in days}
-    for row in _rule_rows(con, det, connector, day_window(days[0])[0], day_window(days[-1])[1], settings):
-        seen = row["first_seen"]
-        day = seen.astimezone(dt.timezone.utc).date() if seen is not None else None
-        if day in by_day:  # a row of the window is always one of its days
-            by_day[day].append(row)
+    for values in cur.fetchall():
+        row = dict(zip(cols, values))
+        by_day[row.pop(day_batches.WINDOW_COLUMN).astimezone(dt.timezone.utc).date()].append(row)
     return {d: _findings(det, connector, d, rows, settings) for d, rows in by_day.items()}
 
 
@@ -117,13 +111,12 @@ def finding_id(detection_id: str, connector: str, key: str, record_ids: list[int
 
 def evaluate(con: duckdb.DuckDBPyConnection, connector: str, days: Iterable[dt.date],
              settings: Settings | None = None, detections: Iterable[Detection] | None = None,
-             copy_rows: int = COPY_ROWS, batch_per_event: bool = True) -> list[dict]:
+             copy_rows: int = COPY_ROWS, batch_days: bool = True) -> list[dict]:
     """Every enabled detection over each day (a reader connection is enough). The
     events of the range and its history are copied once into memory when they are at
     most `copy_rows` (see scope_plan; 0: never, the rules read the view). With
-    `batch_per_event`, a per-event rule runs once over each stretch of consecutive days
-    (on the skewed 10-day window of `make bench`, the nine such rules took 47 ms of
-    DuckDB in one query each against 200 ms in a query per day, the same rows)."""
+    `batch_days`, stretches of quiet days are evaluated in one query per rule
+    (day_batches.py); the findings are the same."""
     settings = settings or Settings()
     dets = [d for d in (detections or load_catalogue()) if settings.is_enabled(d)]
     days = sorted(set(days))
@@ -132,7 +125,8 @@ def evaluate(con: duckdb.DuckDBPyConnection, connector: str, days: Iterable[dt.d
         return found
     lo = day_window(days[0])[0] - dt.timedelta(days=HISTORY_DAYS)
     hi = day_window(days[-1])[1]
-    rows, n_runs = _rows_in_scope(con, connector, lo, hi), len(days) * len(dets)
+    per_day = _rows_per_day(con, connector, lo, hi)
+    rows, n_runs = sum(per_day.values()), len(days) * len(dets)
     # A rule's run over one day is a small query that leaves DuckDB's threads idle much
     # of the time, so (rule, day) runs go side by side on two cursors (connection-scoped
     # views, tables and variables); results keep day order, then catalogue order. A
@@ -157,20 +151,18 @@ def evaluate(con: duckdb.DuckDBPyConnection, connector: str, days: Iterable[dt.d
             # the instance, so put back below; the copies were made with every thread).
             threads = con.execute("SELECT current_setting('threads')").fetchone()[0]
             con.execute("SET threads = 1")
-        # A per-event rule runs once per stretch of consecutive days (run_detection_days),
-        # any other once per day.
-        spans = _consecutive(days) if batch_per_event else [[d] for d in days]
-        batched = [(det, span) for span in spans if len(span) > 1 for det in dets if det.per_event]
-        in_batch = {(det.id, day) for det, span in batched for day in span}
-        runs = batched + [(det, [day]) for day in days for det in dets if (det.id, day) not in in_batch]
+        # A stretch of quiet days in one query per rule (day_batches.plan), any other
+        # day in a query per rule and day.
+        stretches = day_batches.plan(days, per_day) if batch_days else [[d] for d in days]
+        runs = [(det, stretch) for stretch in stretches for det in dets]
 
-        def run(cur: duckdb.DuckDBPyConnection, det: Detection, span: list[dt.date]) -> dict[dt.date, list[dict]]:
-            if len(span) > 1:
-                return run_detection_days(cur, det, connector, span, settings)
-            return {span[0]: run_detection(cur, det, connector, span[0], settings)}
+        def run(cur: duckdb.DuckDBPyConnection, det: Detection, stretch: list[dt.date]) -> dict[dt.date, list[dict]]:
+            if len(stretch) > 1:
+                return run_detection_days(cur, det, connector, stretch, settings)
+            return {stretch[0]: run_detection(cur, det, connector, stretch[0], settings)}
 
         if workers <= 1:
-            per_run = [run(con, det, span) for det, span in runs]
+            per_run = [run(con, det, stretch) for det, stretch in runs]
         else:
             free = queue.Queue()
             for cur in cursors:
@@ -199,17 +191,6 @@ def evaluate(con: duckdb.DuckDBPyConnection, connector: str, days: Iterable[dt.d
     return [f for day in days for det in dets for f in found_by[det.id, day]]
 
 
-def _consecutive(days: list[dt.date]) -> list[list[dt.date]]:
-    """Sorted days cut into stretches of consecutive days."""
-    spans: list[list[dt.date]] = []
-    for day in days:
-        if spans and (day - spans[-1][-1]).days == 1:
-            spans[-1].append(day)
-        else:
-            spans.append([day])
-    return spans
-
-
 def scope_plan(rows: int, runs: int, copy_rows: int = COPY_ROWS, shared: bool = False) -> tuple[bool, int]:
     """(copy the scope, cursors) for an evaluation over `rows` events.
 
@@ -235,9 +216,13 @@ def scope_plan(rows: int, runs: int, copy_rows: int = COPY_ROWS, shared: bool = 
     return False, workers
 
 
-def _rows_in_scope(con: duckdb.DuckDBPyConnection, connector: str, lo: dt.datetime, hi: dt.datetime) -> int:
-    return con.execute("SELECT count(*) FROM audit_records WHERE connector = ? AND created >= ? AND created < ?",
-                       [connector, lo, hi]).fetchone()[0]
+def _rows_per_day(con: duckdb.DuckDBPyConnection, connector: str, lo: dt.datetime,
+                  hi: dt.datetime) -> dict[dt.date, int]:
+    """The connector's events per UTC day in [lo, hi) (by epoch arithmetic: a cast to
+    DATE would follow the session's time zone)."""
+    return {dt.date(1970, 1, 1) + dt.timedelta(days=int(n)): c for n, c in con.execute(
+        "SELECT epoch_ms(created) // 86400000, count(*) FROM audit_records "
+        "WHERE connector = ? AND created >= ? AND created < ? GROUP BY 1", [connector, lo, hi]).fetchall()}
 
 
 def _scoped_query(con: duckdb.DuckDBPyConnection) -> str:

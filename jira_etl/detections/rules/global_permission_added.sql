@@ -2,7 +2,6 @@
 -- title: Global permission granted
 -- severity: medium
 -- section: baseline
--- per_event: true
 -- attack: T1098 Account Manipulation
 -- rationale: Global permissions (Administer Jira, Browse users, Bulk change...) apply to the whole site; granting one widens someone's reach everywhere.
 -- group_message: '{actor} granted global permission {object_name} {count:,} times between {first} and {last} UTC (to: {sample})'

@@ -2,7 +2,6 @@
 -- title: User added to an admin group
 -- severity: high
 -- section: baseline
--- per_event: true
 -- attack: T1098.007 Account Manipulation - Additional Local or Domain Groups
 -- rationale: Membership of an administrators group is full control of the site; every addition should be expected.
 -- group_message: '{actor} added {count:,} users to admin group {object_name} between {first} and {last} UTC (sample: {sample})'

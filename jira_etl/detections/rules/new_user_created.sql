@@ -2,7 +2,6 @@
 -- title: User account created
 -- severity: low
 -- section: baseline
--- per_event: true
 -- attack: T1136 Create Account
 -- rationale: New accounts are a classic persistence step; each one should match a joiner.
 -- group_by: [actor]

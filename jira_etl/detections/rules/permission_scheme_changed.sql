@@ -2,7 +2,6 @@
 -- title: Permission scheme changed
 -- severity: medium
 -- section: baseline
--- per_event: true
 -- attack: T1222 File and Directory Permissions Modification
 -- rationale: Permission schemes decide who can see and change every issue of the projects using them.
 -- group_message: '{actor} changed permission scheme {object_name} {count:,} times between {first} and {last} UTC ({sample})'

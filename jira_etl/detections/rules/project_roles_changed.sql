@@ -2,7 +2,6 @@
 -- title: Project role membership changed
 -- severity: medium
 -- section: baseline
--- per_event: true
 -- attack: T1098 Account Manipulation
 -- rationale: Project roles grant project permissions (administer project, browse, edit); changes move access.
 -- group_by: [actor, object_name]

@@ -2,7 +2,6 @@
 -- title: Issue security or permission scheme removed
 -- severity: high
 -- section: behavioural
--- per_event: true
 -- attack: T1562 Impair Defenses
 -- rationale: Deleting or detaching an issue security scheme exposes restricted issues; deleting a permission scheme drops access control.
 -- parameters: {}

@@ -2,7 +2,6 @@
 -- title: User removed from a group
 -- severity: low
 -- section: baseline
--- per_event: true
 -- attack: T1531 Account Access Removal
 -- rationale: Removing memberships locks people out (or hides an attacker's traces after use).
 -- group_message: '{actor} removed {count:,} users from group {object_name} between {first} and {last} UTC (sample: {sample})'

@@ -2,7 +2,6 @@
 -- title: User removed from a project
 -- severity: low
 -- section: baseline
--- per_event: true
 -- attack: T1531 Account Access Removal
 -- rationale: Removing people from projects cuts their access; unexpected removals disrupt work.
 -- group_by: [actor, object_name]

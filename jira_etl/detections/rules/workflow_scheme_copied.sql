@@ -2,7 +2,6 @@
 -- title: Workflow scheme copied
 -- severity: low
 -- section: baseline
--- per_event: true
 -- rationale: Copying a scheme is a common first step to swapping a project's workflow (and its approval steps) quietly.
 -- group_message: '{actor} copied workflow scheme {object_name} {count:,} times between {first} and {last} UTC'
 -- parameters: {}
