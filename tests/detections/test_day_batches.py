@@ -28,9 +28,13 @@ def test_plan_groups_quiet_consecutive_days_and_leaves_heavy_ones_alone(monkeypa
     # the heavy day alone, and the days after it too: their look-back holds it, read
     # once per day of a stretch (3 x 285k events is over the budget)
     assert day_batches.plan(days, heavy) == [days[:6], [days[6]], [days[7]], [days[8]], [days[9]]]
+    # a scope of more events than MAX_SCOPE_ROWS ends the stretch
+    busy = {d: 40_000 for d in days}
+    assert day_batches.plan(days, busy) == [days[:3], [days[3]], [days[4]], [days[5]], [days[6]], [days[7]],
+                                            [days[8]], [days[9]]]
     gap = [d for d in days if d != days[4]]
     assert day_batches.plan(gap, quiet) == [days[:4], days[5:]]
-    monkeypatch.setattr(day_batches, "MAX_STRETCH_ROWS", 3 * 3 * 5_000)  # 3 days of 3 days' events
+    monkeypatch.setattr(day_batches, "MAX_STRETCH_ROWS", 3 * 3 * 5_000)  # 3 days x 3 days' events
     assert day_batches.plan(days, quiet) == [days[0:3], [days[3]], [days[4]], [days[5]], [days[6]], [days[7]],
                                              [days[8]], [days[9]]]
 
