@@ -36,7 +36,7 @@ MAX_DAY_ROWS = 50_000
 # the month's 60k-record day (118k) 2.12 s in all batched against 2.49 s without.
 MAX_SCOPE_ROWS = 150_000
 # And days x scope events, what the decorrelated history rules read at most (memory).
-MAX_STRETCH_ROWS = 2_000_000
+MAX_STRETCH_ROWS = 1_000_000
 WINDOWS = "jira_etl_windows"
 WINDOW_COLUMN = "jira_etl_window_start"
 _WINDOW_PARAM = re.compile(r"\$window_(start|end)\b")
