@@ -111,3 +111,28 @@ def test_a_burst_across_midnight_belongs_to_its_day_as_in_a_query_per_day(tmp_pa
         alone = {d: runner.run_detection(con, det, site.connector, d) for d in days}
     assert together == alone
     assert together[days[0]], "the burst should be found on the day it starts"
+
+
+def test_a_rule_duckdb_cannot_run_over_a_stretch_is_run_day_by_day(tmp_path, monkeypatch):
+    site = AuditSite(tmp_path)
+    days = days_from(D, 4)
+    for i, d in enumerate(days):
+        site.add_to_group(at(d, 10), f"u-{i}", "site-admins")
+    site.load()
+    with site.warehouse.reader() as con:
+        expected = runner.evaluate(con, site.connector, days, batch_days=False)
+    real_query = day_batches.query
+    failed = []
+
+    def query(det):
+        if det.id == "new_site_admin":  # as a construct LATERAL does not support would
+            failed.append(det.id)
+            return real_query(det).replace("LATERAL (", "LATERAL (SELECT no_such_column FROM (", 1).replace(
+                ") f\nLEFT JOIN", ")) f\nLEFT JOIN", 1)
+        return real_query(det)
+
+    monkeypatch.setattr(day_batches, "query", query)
+    with site.warehouse.reader() as con:
+        got = runner.evaluate(con, site.connector, days)
+    assert failed and got == expected
+    assert sum(f["detection_id"] == "new_site_admin" for f in got) == 4
