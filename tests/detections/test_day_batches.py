@@ -26,7 +26,7 @@ def test_plan_groups_quiet_consecutive_days_and_leaves_heavy_ones_alone(monkeypa
     assert day_batches.plan(days, quiet) == [days]
     heavy = {**quiet, days[6]: 240_000}
     # the heavy day alone, and the days after it too: their look-back holds it, read
-    # once per day of a stretch (3 x 285k events is over the budget)
+    # once per day of a stretch (a scope of ~270k events is over MAX_SCOPE_ROWS)
     assert day_batches.plan(days, heavy) == [days[:6], [days[6]], [days[7]], [days[8]], [days[9]]]
     # a scope of more events than MAX_SCOPE_ROWS ends the stretch
     busy = {d: 40_000 for d in days}
@@ -40,7 +40,7 @@ def test_plan_groups_quiet_consecutive_days_and_leaves_heavy_ones_alone(monkeypa
 
 
 def test_a_planted_month_gives_the_same_findings_batched_and_day_by_day(tmp_path):
-    # Every scenario of the evaluation (each rule fires on it), 30 days of history.
+    # Every scenario of the evaluation (most rules fire on it), 30 days of history.
     data, _truth, first, last = planted_month()
     site = AuditSite(tmp_path)
     days = days_from(first, (last - first).days + 1)
