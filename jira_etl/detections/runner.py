@@ -45,7 +45,10 @@ def rule_rows(con: duckdb.DuckDBPyConnection, det: Detection, connector: str, da
         f"SELECT f.*, u.display_name AS actor_name FROM (\n{det.sql}\n) f "
         "LEFT JOIN users u ON u.account_id = f.actor_account_id ORDER BY f.first_seen, f.actor_account_id"
     )
-    cur = con.execute(sql, bind(det, connector, start, end, settings.parameters.get(det.id)))
+    return _dicts(con.execute(sql, bind(det, connector, start, end, settings.parameters.get(det.id))))
+
+
+def _dicts(cur: duckdb.DuckDBPyConnection) -> list[dict]:
     cols = [d[0] for d in cur.description]
     return [dict(zip(cols, row)) for row in cur.fetchall()]
 
@@ -68,10 +71,8 @@ def run_detection_days(con: duckdb.DuckDBPyConnection, det: Detection, connector
     days = sorted(set(days))
     cur = con.execute(day_batches.query(det),
                       day_batches.parameters(det, connector, days, settings.parameters.get(det.id)))
-    cols = [d[0] for d in cur.description]
     by_day: dict[dt.date, list[dict]] = {d: [] for d in days}
-    for values in cur.fetchall():
-        row = dict(zip(cols, values))
+    for row in _dicts(cur):
         by_day[row.pop(day_batches.WINDOW_COLUMN).astimezone(dt.timezone.utc).date()].append(row)
     return {d: _findings(det, connector, d, rows, settings) for d, rows in by_day.items()}
 
